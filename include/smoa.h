@@ -1,0 +1,259 @@
+/*
+ * smoa.h - the public C API of libsmoa, a Sparse Mixture-of-Agents engine.
+ *
+ * This is the only public header. Everything here is C (usable from C++),
+ * uses fixed-width types, and follows three rules that keep the ABI stable:
+ *
+ *   1. Handles are opaque (smoa_ctx, smoa_model): created and destroyed by
+ *      the library; their layout is never visible.
+ *   2. The only public structs are versioned option structs. Their first field
+ *      is `uint32_t struct_size`; fill them with smoa_*_options_init() and
+ *      pass them by pointer. Fields are only ever appended; the library reads
+ *      min(struct_size, sizeof(what it knows)).
+ *   3. Every fallible function returns smoa_status. smoa_status_str() names the
+ *      code; smoa_ctx_last_error() gives the detailed message of the last
+ *      failure on that context. The library never aborts, exits or prints on
+ *      its own (use the log callback).
+ *
+ * Threading: a smoa_ctx is used by one thread at a time; distinct contexts are
+ * independent and may be used concurrently. A loaded smoa_model is read-only
+ * after smoa_model_load() returns: any number of threads may tokenize or
+ * format chats with it at once, each through its own smoa_ctx.
+ *
+ * Strings are UTF-8. Functions that write into a caller buffer follow one
+ * pattern: they write at most `cap` bytes/items, always store the full
+ * required count in *n_out, and return SMOA_ERR_BUFFER_TOO_SMALL when it did
+ * not fit (call again with a bigger buffer). Text outputs are NUL-terminated
+ * when they fit; *n_out excludes the NUL.
+ */
+#ifndef SMOA_H
+#define SMOA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(_WIN32) && defined(SMOA_SHARED)
+#  ifdef SMOA_BUILD
+#    define SMOA_API __declspec(dllexport)
+#  else
+#    define SMOA_API __declspec(dllimport)
+#  endif
+#elif defined(__GNUC__)
+#  define SMOA_API __attribute__((visibility("default")))
+#else
+#  define SMOA_API
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Versions                                                                 */
+
+#define SMOA_VERSION_MAJOR 0
+#define SMOA_VERSION_MINOR 1
+#define SMOA_VERSION_PATCH 0
+/* MAJOR*10000 + MINOR*100 + PATCH, comparable with smoa_version_number(). */
+#define SMOA_VERSION_NUMBER \
+    (SMOA_VERSION_MAJOR * 10000 + SMOA_VERSION_MINOR * 100 + SMOA_VERSION_PATCH)
+
+/* The library's version as "MAJOR.MINOR.PATCH" (static string). */
+SMOA_API const char *smoa_version(void);
+/* The library's version as SMOA_VERSION_NUMBER, to compare with the header. */
+SMOA_API uint32_t smoa_version_number(void);
+
+/* ------------------------------------------------------------------------ */
+/* Status codes                                                             */
+
+typedef enum smoa_status {
+    SMOA_OK = 0,
+    SMOA_ERR_INVALID_ARGUMENT = 1, /* NULL handle, bad option value, ...    */
+    SMOA_ERR_OUT_OF_MEMORY = 2,
+    SMOA_ERR_IO = 3,               /* file missing, unreadable, mmap failed */
+    SMOA_ERR_FORMAT = 4,           /* corrupt, truncated or hostile file    */
+    SMOA_ERR_UNSUPPORTED = 5,      /* valid but not handled: tensor type,
+                                      architecture, tokenizer, template    */
+    SMOA_ERR_BUFFER_TOO_SMALL = 6, /* see *n_out for the size needed        */
+    SMOA_ERR_NOT_FOUND = 7,        /* metadata key, tensor, token absent    */
+    SMOA_ERR_BACKEND = 8           /* device or backend failure             */
+} smoa_status;
+
+/* A static, human-readable name for a status ("format error", ...). */
+SMOA_API const char *smoa_status_str(smoa_status status);
+
+/* ------------------------------------------------------------------------ */
+/* Logging                                                                  */
+
+typedef enum smoa_log_level {
+    SMOA_LOG_DEBUG = 0,
+    SMOA_LOG_INFO = 1,
+    SMOA_LOG_WARN = 2,
+    SMOA_LOG_ERROR = 3,
+    SMOA_LOG_NONE = 4 /* as a threshold: log nothing */
+} smoa_log_level;
+
+/* Receives one complete message (no trailing newline). Called on the thread
+ * that made the library call. */
+typedef void (*smoa_log_fn)(smoa_log_level level, const char *message, void *user_data);
+
+/* ------------------------------------------------------------------------ */
+/* Context                                                                  */
+
+typedef struct smoa_ctx smoa_ctx;
+
+typedef struct smoa_ctx_options {
+    uint32_t struct_size;      /* sizeof(smoa_ctx_options)                  */
+    smoa_log_fn log_fn;        /* NULL: no logging                          */
+    void *log_user_data;       /* passed to log_fn                          */
+    smoa_log_level log_level;  /* messages below this level are dropped     */
+    int32_t n_threads;         /* worker threads; 0 = number of CPUs        */
+} smoa_ctx_options;
+
+SMOA_API void smoa_ctx_options_init(smoa_ctx_options *options);
+
+/* options may be NULL (defaults). */
+SMOA_API smoa_status smoa_ctx_create(const smoa_ctx_options *options, smoa_ctx **out_ctx);
+SMOA_API void smoa_ctx_destroy(smoa_ctx *ctx);
+
+/* The message of the last failure on ctx ("" if none). Valid until the next
+ * call on ctx. */
+SMOA_API const char *smoa_ctx_last_error(const smoa_ctx *ctx);
+
+/* ------------------------------------------------------------------------ */
+/* Models                                                                   */
+
+typedef struct smoa_model smoa_model;
+
+typedef enum smoa_load_mode {
+    SMOA_LOAD_FULL = 0,     /* everything needed to run the model           */
+    SMOA_LOAD_VOCAB = 1,    /* metadata, tensor list and tokenizer; the
+                               architecture is not checked                  */
+    SMOA_LOAD_METADATA = 2  /* metadata and tensor list only (any GGUF)     */
+} smoa_load_mode;
+
+typedef struct smoa_model_options {
+    uint32_t struct_size; /* sizeof(smoa_model_options)                      */
+    uint32_t load_mode;   /* smoa_load_mode; default SMOA_LOAD_FULL          */
+} smoa_model_options;
+
+SMOA_API void smoa_model_options_init(smoa_model_options *options);
+
+/* Loads a GGUF v3 file (memory-mapped). options may be NULL. On failure,
+ * *out_model is NULL and smoa_ctx_last_error(ctx) says what and where. The
+ * model does not keep ctx: it may outlive it and be used with other contexts. */
+SMOA_API smoa_status smoa_model_load(smoa_ctx *ctx, const char *path,
+                                     const smoa_model_options *options,
+                                     smoa_model **out_model);
+SMOA_API void smoa_model_free(smoa_model *model);
+
+/* Metadata. Integers are 0 when the file does not say (vocab-only files).
+ * Tokenizer functions need SMOA_LOAD_VOCAB or FULL: on a metadata-only model
+ * they fail with SMOA_ERR_INVALID_ARGUMENT (getters return -1 / NULL). */
+SMOA_API const char *smoa_model_architecture(const smoa_model *model); /* "llama" */
+SMOA_API const char *smoa_model_name(const smoa_model *model);         /* general.name or "" */
+SMOA_API uint64_t smoa_model_file_size(const smoa_model *model);       /* bytes */
+SMOA_API uint64_t smoa_model_n_params(const smoa_model *model);        /* elements in all tensors */
+SMOA_API uint32_t smoa_model_n_vocab(const smoa_model *model);
+SMOA_API uint32_t smoa_model_n_ctx_train(const smoa_model *model);
+SMOA_API uint32_t smoa_model_n_embd(const smoa_model *model);
+SMOA_API uint32_t smoa_model_n_layer(const smoa_model *model);
+SMOA_API uint32_t smoa_model_n_head(const smoa_model *model);
+SMOA_API uint32_t smoa_model_n_head_kv(const smoa_model *model);
+SMOA_API uint32_t smoa_model_n_ff(const smoa_model *model);
+
+/* Any metadata value rendered as text (numbers in decimal, arrays as
+ * "[a, b, ...]" shortened after a few elements). SMOA_ERR_NOT_FOUND if the
+ * key is absent. */
+SMOA_API smoa_status smoa_model_meta_str(smoa_ctx *ctx, const smoa_model *model,
+                                         const char *key, char *buf, size_t cap,
+                                         size_t *n_out);
+SMOA_API uint64_t smoa_model_meta_count(const smoa_model *model);
+/* Key of the i-th metadata entry in file order, NULL when out of range. */
+SMOA_API const char *smoa_model_meta_key(const smoa_model *model, uint64_t index);
+
+/* Tensors, in file order. */
+typedef struct smoa_tensor_info {
+    uint32_t struct_size;  /* sizeof(smoa_tensor_info), set by the caller  */
+    const char *name;      /* owned by the model                           */
+    const char *type_name; /* "Q4_1", "F32", ...                          */
+    uint32_t type;         /* ggml type id as stored in the file          */
+    uint32_t n_dims;
+    uint64_t dims[4];      /* dims[0] is the contiguous (row) dimension    */
+    uint64_t offset;       /* byte offset of the data within the file      */
+    uint64_t n_bytes;
+} smoa_tensor_info;
+
+SMOA_API uint64_t smoa_model_n_tensors(const smoa_model *model);
+SMOA_API smoa_status smoa_model_tensor_info(smoa_ctx *ctx, const smoa_model *model,
+                                            uint64_t index, smoa_tensor_info *out_info);
+
+/* ------------------------------------------------------------------------ */
+/* Tokenizer                                                                */
+
+/* Token ids are int32_t. Special ids are -1 when the model has none. */
+SMOA_API int32_t smoa_token_bos(const smoa_model *model);
+SMOA_API int32_t smoa_token_eos(const smoa_model *model);
+/* 1 if generation should stop at this token (eos, eot, eom, ...). */
+SMOA_API int smoa_token_is_eog(const smoa_model *model, int32_t token);
+/* The token's text as stored in the vocabulary (not decoded). */
+SMOA_API const char *smoa_token_text(const smoa_model *model, int32_t token);
+/* "gpt2" (byte-level BPE) or "llama" (SentencePiece). */
+SMOA_API const char *smoa_model_tokenizer_model(const smoa_model *model);
+SMOA_API const char *smoa_model_tokenizer_pre(const smoa_model *model);
+
+enum {
+    SMOA_TOKENIZE_ADD_SPECIAL = 1u << 0,  /* add BOS/EOS as the model asks    */
+    SMOA_TOKENIZE_PARSE_SPECIAL = 1u << 1 /* "<|im_start|>" in text -> its id */
+};
+
+/* text_len bytes of text (need not be NUL-terminated). */
+SMOA_API smoa_status smoa_tokenize(smoa_ctx *ctx, const smoa_model *model,
+                                   const char *text, size_t text_len, uint32_t flags,
+                                   int32_t *tokens, size_t cap, size_t *n_out);
+
+enum {
+    SMOA_DETOKENIZE_RENDER_SPECIAL = 1u << 0 /* write control tokens' text   */
+};
+
+/* Exact bytes of the tokens (which may end inside a UTF-8 sequence). */
+SMOA_API smoa_status smoa_detokenize(smoa_ctx *ctx, const smoa_model *model,
+                                     const int32_t *tokens, size_t n_tokens, uint32_t flags,
+                                     char *buf, size_t cap, size_t *n_out);
+
+/* ------------------------------------------------------------------------ */
+/* Chat templates                                                           */
+
+/* The model's tokenizer.chat_template, or NULL when it has none. */
+SMOA_API const char *smoa_model_chat_template(const smoa_model *model);
+
+/* The family a template is recognised as: "chatml", "llama3", "gemma",
+ * "mistral" (the [INST] family, incl. Llama-2), or NULL when unknown.
+ * template_text may also be one of those names. */
+SMOA_API const char *smoa_chat_template_family(const char *template_text);
+
+/* Renders n messages (parallel arrays of roles and contents; roles are
+ * "system", "user", "assistant") with template_text, or with the model's
+ * template when template_text is NULL. add_assistant_prompt != 0 appends the
+ * opening of an assistant turn. An unrecognised template is
+ * SMOA_ERR_UNSUPPORTED, never a guess. */
+SMOA_API smoa_status smoa_chat_format(smoa_ctx *ctx, const smoa_model *model,
+                                      const char *template_text,
+                                      const char *const *roles,
+                                      const char *const *contents, size_t n_messages,
+                                      int add_assistant_prompt,
+                                      char *buf, size_t cap, size_t *n_out);
+
+/* ------------------------------------------------------------------------ */
+/* Backends                                                                 */
+
+/* 1 if this build includes the CUDA backend. */
+SMOA_API int smoa_has_cuda(void);
+/* Number of usable CUDA devices (0 without CUDA or without a device). */
+SMOA_API int smoa_cuda_device_count(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SMOA_H */
