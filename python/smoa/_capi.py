@@ -1,0 +1,164 @@
+"""ctypes declarations of include/smoa.h: one line per C function, nothing more.
+
+Keep in the order of the header; a change there is a change here. The library
+is found and loaded on first use by load_library().
+"""
+import ctypes
+import ctypes.util
+import functools
+import os
+import pathlib
+import sys
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int32, c_size_t,
+                    c_uint32, c_uint64, c_void_p)
+
+# The header this module mirrors (SMOA_VERSION_MAJOR/MINOR/PATCH).
+HEADER_VERSION = (0, 1, 0)
+
+# Enums are C ints; handles are opaque pointers.
+smoa_status = c_int
+smoa_log_level = c_int
+smoa_ctx_p = c_void_p
+smoa_model_p = c_void_p
+
+smoa_log_fn = CFUNCTYPE(None, smoa_log_level, c_char_p, c_void_p)
+
+
+class smoa_ctx_options(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("log_fn", smoa_log_fn),
+        ("log_user_data", c_void_p),
+        ("log_level", smoa_log_level),
+        ("n_threads", c_int32),
+    ]
+
+
+class smoa_model_options(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("load_mode", c_uint32),  # smoa_load_mode
+    ]
+
+
+class smoa_tensor_info(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("name", c_char_p),
+        ("type_name", c_char_p),
+        ("type", c_uint32),
+        ("n_dims", c_uint32),
+        ("dims", c_uint64 * 4),
+        ("offset", c_uint64),
+        ("n_bytes", c_uint64),
+    ]
+
+
+_size_p = POINTER(c_size_t)
+_model_ro = smoa_model_p  # const smoa_model *
+
+# name: (restype, argtypes), in header order.
+_FUNCTIONS = {
+    "smoa_version": (c_char_p, []),
+    "smoa_version_number": (c_uint32, []),
+    "smoa_status_str": (c_char_p, [smoa_status]),
+    "smoa_ctx_options_init": (None, [POINTER(smoa_ctx_options)]),
+    "smoa_ctx_create": (smoa_status, [POINTER(smoa_ctx_options), POINTER(smoa_ctx_p)]),
+    "smoa_ctx_destroy": (None, [smoa_ctx_p]),
+    "smoa_ctx_last_error": (c_char_p, [smoa_ctx_p]),
+    "smoa_model_options_init": (None, [POINTER(smoa_model_options)]),
+    "smoa_model_load": (smoa_status, [smoa_ctx_p, c_char_p, POINTER(smoa_model_options),
+                                      POINTER(smoa_model_p)]),
+    "smoa_model_free": (None, [smoa_model_p]),
+    "smoa_model_architecture": (c_char_p, [_model_ro]),
+    "smoa_model_name": (c_char_p, [_model_ro]),
+    "smoa_model_file_size": (c_uint64, [_model_ro]),
+    "smoa_model_n_params": (c_uint64, [_model_ro]),
+    "smoa_model_n_vocab": (c_uint32, [_model_ro]),
+    "smoa_model_n_ctx_train": (c_uint32, [_model_ro]),
+    "smoa_model_n_embd": (c_uint32, [_model_ro]),
+    "smoa_model_n_layer": (c_uint32, [_model_ro]),
+    "smoa_model_n_head": (c_uint32, [_model_ro]),
+    "smoa_model_n_head_kv": (c_uint32, [_model_ro]),
+    "smoa_model_n_ff": (c_uint32, [_model_ro]),
+    "smoa_model_meta_str": (smoa_status, [smoa_ctx_p, _model_ro, c_char_p, c_char_p, c_size_t,
+                                          _size_p]),
+    "smoa_model_meta_count": (c_uint64, [_model_ro]),
+    "smoa_model_meta_key": (c_char_p, [_model_ro, c_uint64]),
+    "smoa_model_n_tensors": (c_uint64, [_model_ro]),
+    "smoa_model_tensor_info": (smoa_status, [smoa_ctx_p, _model_ro, c_uint64,
+                                             POINTER(smoa_tensor_info)]),
+    "smoa_token_bos": (c_int32, [_model_ro]),
+    "smoa_token_eos": (c_int32, [_model_ro]),
+    "smoa_token_is_eog": (c_int, [_model_ro, c_int32]),
+    "smoa_token_text": (c_char_p, [_model_ro, c_int32]),
+    "smoa_model_tokenizer_model": (c_char_p, [_model_ro]),
+    "smoa_model_tokenizer_pre": (c_char_p, [_model_ro]),
+    "smoa_tokenize": (smoa_status, [smoa_ctx_p, _model_ro, c_char_p, c_size_t, c_uint32,
+                                    POINTER(c_int32), c_size_t, _size_p]),
+    "smoa_detokenize": (smoa_status, [smoa_ctx_p, _model_ro, POINTER(c_int32), c_size_t,
+                                      c_uint32, c_char_p, c_size_t, _size_p]),
+    "smoa_model_chat_template": (c_char_p, [_model_ro]),
+    "smoa_chat_template_family": (c_char_p, [c_char_p]),
+    "smoa_chat_format": (smoa_status, [smoa_ctx_p, _model_ro, c_char_p, POINTER(c_char_p),
+                                       POINTER(c_char_p), c_size_t, c_int, c_char_p, c_size_t,
+                                       _size_p]),
+    "smoa_has_cuda": (c_int, []),
+    "smoa_cuda_device_count": (c_int, []),
+}
+
+
+def _library_names():
+    if sys.platform == "darwin":
+        return ["libsmoa.0.dylib", "libsmoa.dylib"]
+    if sys.platform == "win32":
+        return ["smoa.dll", "libsmoa.dll"]
+    return ["libsmoa.so.0", "libsmoa.so"]
+
+
+def _candidate_paths():
+    """Installed next to the package first, then a source tree's build folders."""
+    package = pathlib.Path(__file__).resolve().parent
+    repo = package.parent.parent
+    builds = [repo / "build"] + sorted(p for p in repo.glob("build?*") if p.is_dir())
+    for folder in [package, package.parent] + builds:
+        for name in _library_names():
+            yield folder / name
+
+
+def _declare(lib):
+    for name, (restype, argtypes) in _FUNCTIONS.items():
+        fn = getattr(lib, name)
+        fn.restype = restype
+        fn.argtypes = argtypes
+    return lib
+
+
+def _open(path):
+    return _declare(ctypes.CDLL(str(path)))
+
+
+@functools.lru_cache(maxsize=None)
+def load_library():
+    """The declared libsmoa: $SMOA_LIBRARY, else the first one found.
+
+    An explicit SMOA_LIBRARY is used as given (no silent fallback to another
+    copy). A candidate that exists but cannot be loaded (say, a sanitizer
+    build) is skipped.
+    """
+    explicit = os.environ.get("SMOA_LIBRARY")
+    if explicit:
+        return _open(explicit)
+    failures = []
+    for path in _candidate_paths():
+        if path.exists():
+            try:
+                return _open(path)
+            except OSError as err:
+                failures.append(f"{path}: {err}")
+    found = ctypes.util.find_library("smoa")
+    if found:
+        return _open(found)
+    detail = "; ".join(failures) or "none found"
+    raise OSError("libsmoa not found: set SMOA_LIBRARY to the path of libsmoa "
+                  f"(build folders tried: {detail})")
