@@ -35,9 +35,14 @@ static char *read_all(FILE *in) {
     return buf;
 }
 
-/* TEXT arguments joined with spaces, stdin, or the default prompt. */
+/* TEXT arguments joined with spaces, else stdin, else the default prompt. */
 static char *collect_text(int argc, char **argv) {
-    if (argc == 0) return isatty(STDIN_FILENO) ? strdup(DEFAULT_PROMPT) : read_all(stdin);
+    if (argc == 0) {
+        char *in = isatty(STDIN_FILENO) ? NULL : read_all(stdin);
+        if (in && in[0]) return in;
+        free(in);
+        return strdup(DEFAULT_PROMPT);
+    }
     size_t n = 0;
     for (int i = 0; i < argc; i++) n += strlen(argv[i]) + 1;
     char *text = malloc(n + 1);
@@ -72,6 +77,22 @@ static char *format_chat(smoa_ctx *ctx, const smoa_model *m, const char *system,
     return out;
 }
 
+/* The bytes of a piece, quoted, with control and non-UTF-8-lead bytes
+ * escaped so that one token stays on one line. */
+static void print_escaped(const char *bytes, size_t n) {
+    putchar('"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)bytes[i];
+        if (c == '\n') fputs("\\n", stdout);
+        else if (c == '\t') fputs("\\t", stdout);
+        else if (c == '\r') fputs("\\r", stdout);
+        else if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20 || c == 0x7f) printf("\\x%02x", c);
+        else putchar(c);
+    }
+    fputs("\"\n", stdout);
+}
+
 static int print_tokens(smoa_ctx *ctx, const smoa_model *m, const char *text, uint32_t flags,
                         int ids_only) {
     size_t n = 0, len = strlen(text);
@@ -95,8 +116,9 @@ static int print_tokens(smoa_ctx *ctx, const smoa_model *m, const char *text, ui
         size_t plen;
         if (smoa_detokenize(ctx, m, &tokens[i], 1, SMOA_DETOKENIZE_RENDER_SPECIAL, piece,
                             sizeof piece, &plen) != SMOA_OK)
-            snprintf(piece, sizeof piece, "?");
-        printf("%6d  %-24s %s\n", tokens[i], smoa_token_text(m, tokens[i]), piece);
+            plen = 0;
+        printf("%6d  %-24s ", tokens[i], smoa_token_text(m, tokens[i]));
+        print_escaped(piece, plen < sizeof piece ? plen : sizeof piece - 1);
     }
     printf(ids_only ? "\n" : "%zu tokens\n", n);
     free(tokens);
