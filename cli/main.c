@@ -11,6 +11,9 @@ static void usage(FILE *out) {
             "commands:\n"
             "  info       print a GGUF model's metadata, tensors and tokenizer\n"
             "  tokenize   show the tokens of a chat prompt (or of raw text)\n"
+            "  generate   continue a prompt, streaming the tokens\n"
+            "  chat       talk with the model (its chat template applied)\n"
+            "  synth      write a llama GGUF with random weights (tests, benchmarks)\n"
             "  version    print the library version\n"
             "\n"
             "Run 'smoa <command> --help' for a command's options. Without --model, the\n"
@@ -25,6 +28,9 @@ int main(int argc, char **argv) {
     const char *cmd = argv[1];
     if (strcmp(cmd, "info") == 0) return cli_info(argc - 1, argv + 1);
     if (strcmp(cmd, "tokenize") == 0) return cli_tokenize(argc - 1, argv + 1);
+    if (strcmp(cmd, "generate") == 0) return cli_generate(argc - 1, argv + 1);
+    if (strcmp(cmd, "chat") == 0) return cli_chat(argc - 1, argv + 1);
+    if (strcmp(cmd, "synth") == 0) return cli_synth(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("smoa %s (CUDA backend %s)\n", smoa_version(), smoa_has_cuda() ? "built" : "not built");
         return 0;

@@ -76,7 +76,10 @@ typedef enum smoa_status {
                                       architecture, tokenizer, template    */
     SMOA_ERR_BUFFER_TOO_SMALL = 6, /* see *n_out for the size needed        */
     SMOA_ERR_NOT_FOUND = 7,        /* metadata key, tensor, token absent    */
-    SMOA_ERR_BACKEND = 8           /* device or backend failure             */
+    SMOA_ERR_BACKEND = 8,          /* device or backend failure             */
+    SMOA_ERR_CONTEXT_FULL = 9,     /* a sequence reached n_ctx, or the KV
+                                      cache budget is used up               */
+    SMOA_ERR_CANCELLED = 10        /* the caller's cancel flag was set      */
 } smoa_status;
 
 /* A static, human-readable name for a status ("format error", ...). */
@@ -213,7 +216,12 @@ SMOA_API smoa_status smoa_tokenize(smoa_ctx *ctx, const smoa_model *model,
                                    int32_t *tokens, size_t cap, size_t *n_out);
 
 enum {
-    SMOA_DETOKENIZE_RENDER_SPECIAL = 1u << 0 /* write control tokens' text   */
+    SMOA_DETOKENIZE_RENDER_SPECIAL = 1u << 0, /* write control tokens' text  */
+    SMOA_DETOKENIZE_CONTINUATION = 1u << 1    /* the tokens continue earlier
+                                                 text: keep a leading space
+                                                 (SentencePiece strips it at
+                                                 the start of a text); use it
+                                                 when streaming token by token */
 };
 
 /* Exact bytes of the tokens (which may end inside a UTF-8 sequence). */
@@ -243,6 +251,182 @@ SMOA_API smoa_status smoa_chat_format(smoa_ctx *ctx, const smoa_model *model,
                                       const char *const *contents, size_t n_messages,
                                       int add_assistant_prompt,
                                       char *buf, size_t cap, size_t *n_out);
+
+/* ------------------------------------------------------------------------ */
+/* Sessions: running a model                                                */
+
+/* A session holds what inference on one model needs: the compute backend,
+ * the KV cache (paged, with a token budget shared by all sequences) and the
+ * logits of the last step. A session is used by one thread at a time, like
+ * its context; several sessions may share one model. */
+typedef struct smoa_session smoa_session;
+
+typedef enum smoa_device {
+    SMOA_DEVICE_AUTO = 0, /* CUDA when built in and a device is present,
+                             else CPU; $SMOA_DEVICE=cpu|cuda overrides      */
+    SMOA_DEVICE_CPU = 1,
+    SMOA_DEVICE_CUDA = 2
+} smoa_device;
+
+typedef struct smoa_session_options {
+    uint32_t struct_size; /* sizeof(smoa_session_options)                    */
+    uint32_t n_ctx;       /* most tokens one sequence may hold; 0: the
+                             model's training context, at most 4096         */
+    uint32_t n_seq_max;   /* sequences alive at once; 0: 16                  */
+    uint32_t kv_tokens;   /* KV cache budget in tokens over all sequences
+                             (shared prefixes count once); 0: 4 * n_ctx     */
+    uint32_t n_batch;     /* most tokens per forward pass; 0: 512           */
+    int32_t n_threads;    /* CPU threads; 0: the context's n_threads        */
+    uint32_t device;      /* smoa_device                                    */
+} smoa_session_options;
+
+SMOA_API void smoa_session_options_init(smoa_session_options *options);
+
+/* The model must be loaded with SMOA_LOAD_FULL and outlive the session. */
+SMOA_API smoa_status smoa_session_create(smoa_ctx *ctx, const smoa_model *model,
+                                         const smoa_session_options *options,
+                                         smoa_session **out_session);
+SMOA_API void smoa_session_destroy(smoa_session *session);
+/* "cpu" or "cuda". */
+SMOA_API const char *smoa_session_device(const smoa_session *session);
+SMOA_API const smoa_model *smoa_session_model(const smoa_session *session);
+SMOA_API uint32_t smoa_session_n_ctx(const smoa_session *session);
+
+/* Sequences are small integer ids within a session. */
+SMOA_API smoa_status smoa_seq_create(smoa_ctx *ctx, smoa_session *session, int32_t *out_seq);
+/* A new sequence that starts with everything src holds (its KV cache pages
+ * are shared, not copied), e.g. agents answering after one shared prompt. */
+SMOA_API smoa_status smoa_seq_fork(smoa_ctx *ctx, smoa_session *session, int32_t src,
+                                   int32_t *out_seq);
+SMOA_API void smoa_seq_free(smoa_session *session, int32_t seq);
+/* Drops the sequence's tokens from position n on (n <= its length), e.g.
+ * to re-prefill a chat from where a new rendering of it differs. */
+SMOA_API smoa_status smoa_seq_truncate(smoa_ctx *ctx, smoa_session *session, int32_t seq,
+                                       uint32_t n);
+/* Tokens the sequence holds (its next position). */
+SMOA_API uint32_t smoa_seq_length(const smoa_session *session, int32_t seq);
+
+/* Appends tokens to one sequence (split into forward passes of n_batch);
+ * afterwards smoa_seq_logits(seq) holds the logits after the last token.
+ * An empty prompt is SMOA_ERR_INVALID_ARGUMENT; more tokens than n_ctx or
+ * than the KV budget is SMOA_ERR_CONTEXT_FULL and leaves the sequence as
+ * it was. */
+SMOA_API smoa_status smoa_prefill(smoa_ctx *ctx, smoa_session *session, int32_t seq,
+                                  const int32_t *tokens, size_t n_tokens);
+/* One token for each of n distinct sequences, in one forward pass. */
+SMOA_API smoa_status smoa_decode(smoa_ctx *ctx, smoa_session *session, const int32_t *seqs,
+                                 const int32_t *tokens, size_t n);
+/* [n_vocab] logits after the sequence's last token, or NULL when its last
+ * step produced none. Valid until the next prefill/decode on the session. */
+SMOA_API const float *smoa_seq_logits(const smoa_session *session, int32_t seq);
+/* [n_embd] final hidden state (after the output norm) at the same point. */
+SMOA_API const float *smoa_seq_hidden(const smoa_session *session, int32_t seq);
+
+/* ------------------------------------------------------------------------ */
+/* Sampling and generation                                                  */
+
+typedef struct smoa_sampling_options {
+    uint32_t struct_size;
+    float temperature;        /* 0: greedy (argmax)                          */
+    int32_t top_k;            /* 0: off                                      */
+    float top_p;              /* 1: off                                      */
+    float min_p;              /* 0: off                                      */
+    float repeat_penalty;     /* 1: off                                      */
+    float frequency_penalty;  /* 0: off                                      */
+    float presence_penalty;   /* 0: off                                      */
+    int32_t penalty_last_n;   /* tokens the penalties look back; -1: all     */
+    uint64_t seed;
+} smoa_sampling_options;
+
+/* temperature 0.8, top_k 40, top_p 0.95, min_p 0.05, penalties off,
+ * penalty_last_n 64, seed 0. */
+SMOA_API void smoa_sampling_options_init(smoa_sampling_options *options);
+/* SMOA_ERR_INVALID_ARGUMENT naming the field for values out of range
+ * (negative or NaN temperature, top_p outside [0, 1], ...). */
+SMOA_API smoa_status smoa_sampling_options_check(smoa_ctx *ctx, const smoa_sampling_options *options);
+
+typedef enum smoa_stop_reason {
+    SMOA_STOP_NONE = 0,        /* still running (or never started)          */
+    SMOA_STOP_EOG = 1,         /* the model's end-of-generation token       */
+    SMOA_STOP_STRING = 2,      /* a stop string (not included in the text)  */
+    SMOA_STOP_MAX_TOKENS = 3,
+    SMOA_STOP_CONTEXT = 4,     /* n_ctx or the KV budget ran out            */
+    SMOA_STOP_CALLBACK = 5,    /* the token callback asked to stop          */
+    SMOA_STOP_CANCELLED = 6,
+    SMOA_STOP_ERROR = 7        /* this sequence failed; the others went on  */
+} smoa_stop_reason;
+
+/* Called with each sequence's new text as it is produced (bytes; a piece
+ * may end inside a UTF-8 character, the next one completes it). Return 0
+ * to go on, non-zero to stop that sequence. */
+typedef int (*smoa_token_fn)(int32_t seq, int32_t token, const char *piece, size_t piece_len,
+                             void *user_data);
+
+typedef struct smoa_generate_options {
+    uint32_t struct_size;
+    uint32_t max_tokens;                      /* per sequence; 0: 256         */
+    const uint32_t *max_tokens_per_seq;       /* [n_seqs] or NULL              */
+    const smoa_sampling_options *sampling;    /* for all sequences; NULL: defaults */
+    const smoa_sampling_options *const *sampling_per_seq; /* [n_seqs] or NULL */
+    const char *const *stop;                  /* stop strings                  */
+    size_t n_stop;
+    smoa_token_fn on_token;
+    void *user_data;
+    const volatile int32_t *cancel;           /* non-zero: stop everything     */
+} smoa_generate_options;
+
+SMOA_API void smoa_generate_options_init(smoa_generate_options *options);
+
+/* The outcome of one smoa_generate call, one entry per sequence. */
+typedef struct smoa_generation smoa_generation;
+
+/* Continues n sequences (each already prefilled, so each has logits) until
+ * every one has stopped, decoding all running ones together in each step
+ * (a finished sequence leaves the batch). Returns SMOA_OK when every
+ * sequence stopped for an ordinary reason, SMOA_ERR_CANCELLED when the
+ * cancel flag was seen; *out is filled in both cases (and on per-sequence
+ * failures, see SMOA_STOP_ERROR) and freed with smoa_generation_free. */
+SMOA_API smoa_status smoa_generate(smoa_ctx *ctx, smoa_session *session, const int32_t *seqs,
+                                   size_t n_seqs, const smoa_generate_options *options,
+                                   smoa_generation **out);
+SMOA_API void smoa_generation_free(smoa_generation *generation);
+SMOA_API size_t smoa_generation_count(const smoa_generation *generation);
+/* Generated text of entry i (NUL-terminated; *len without the NUL). */
+SMOA_API const char *smoa_generation_text(const smoa_generation *generation, size_t i,
+                                          size_t *len);
+SMOA_API uint32_t smoa_generation_n_tokens(const smoa_generation *generation, size_t i);
+SMOA_API const int32_t *smoa_generation_tokens(const smoa_generation *generation, size_t i);
+SMOA_API smoa_stop_reason smoa_generation_stop_reason(const smoa_generation *generation,
+                                                      size_t i);
+SMOA_API const char *smoa_stop_reason_str(smoa_stop_reason reason);
+
+/* ------------------------------------------------------------------------ */
+/* Synthetic models                                                         */
+
+/* A valid llama GGUF with random weights, for tests and benchmarks where
+ * real weights cannot be shipped. Its vocabulary is byte-level BPE (256
+ * byte tokens, ChatML specials, no merges) padded to n_vocab, with a
+ * ChatML chat template; it generates noise, deterministically. */
+typedef struct smoa_synthetic_options {
+    uint32_t struct_size;
+    uint32_t n_vocab;       /* >= 260; default 49152                        */
+    uint32_t n_embd;        /* default 576 (SmolLM2-135M's shape)           */
+    uint32_t n_layer;       /* default 30                                   */
+    uint32_t n_head;        /* default 9                                    */
+    uint32_t n_head_kv;     /* default 3                                    */
+    uint32_t n_ff;          /* default 1536                                 */
+    uint32_t n_ctx;         /* default 8192                                 */
+    uint32_t weight_type;   /* ggml type id of the layer matrices; default Q4_1 */
+    uint32_t embd_type;     /* of token_embd; default Q8_0                  */
+    uint32_t tied_output;   /* 1 (default): no output.weight                */
+    uint64_t seed;
+} smoa_synthetic_options;
+
+SMOA_API void smoa_synthetic_options_init(smoa_synthetic_options *options);
+/* The name of a ggml tensor type id ("Q4_1"), or NULL for an unknown id. */
+SMOA_API const char *smoa_tensor_type_name(uint32_t type);
+SMOA_API smoa_status smoa_synthetic_write(smoa_ctx *ctx, const char *path,
+                                          const smoa_synthetic_options *options);
 
 /* ------------------------------------------------------------------------ */
 /* Backends                                                                 */

@@ -15,6 +15,8 @@ const char *smoa_status_str(smoa_status status) {
     case SMOA_ERR_BUFFER_TOO_SMALL: return "buffer too small";
     case SMOA_ERR_NOT_FOUND: return "not found";
     case SMOA_ERR_BACKEND: return "backend error";
+    case SMOA_ERR_CONTEXT_FULL: return "context full";
+    case SMOA_ERR_CANCELLED: return "cancelled";
     }
     return "unknown status";
 }

@@ -103,7 +103,11 @@ static smoa_status load_into(smoa_model *m, const char *path, uint32_t mode, smo
         if (!m->chat_template) return smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
     }
     if ((st = read_hparams(m, err)) != SMOA_OK) return st;
-    if (mode == SMOA_LOAD_FULL && (st = check_architecture(m, err)) != SMOA_OK) return st;
+    if (mode == SMOA_LOAD_FULL) {
+        if ((st = check_architecture(m, err)) != SMOA_OK) return st;
+        if ((st = smoa_llama_load(m->gguf, &m->llama, err)) != SMOA_OK) return st;
+        m->runnable = true;
+    }
     if (mode != SMOA_LOAD_METADATA) {
         if ((st = smoa_vocab_load(m->gguf, &m->vocab, err)) != SMOA_OK) return st;
         m->hparams.n_vocab = smoa_vocab_n_tokens(m->vocab);
@@ -137,6 +141,7 @@ smoa_status smoa_model_load(smoa_ctx *ctx, const char *path, const smoa_model_op
 void smoa_model_free(smoa_model *model) {
     if (!model) return;
     smoa_vocab_free(model->vocab);
+    smoa_llama_free(&model->llama);
     smoa_gguf_close(model->gguf);
     free(model->architecture);
     free(model->name);
@@ -179,6 +184,8 @@ smoa_status smoa_model_meta_str(smoa_ctx *ctx, const smoa_model *m, const char *
         return smoa_error_set(err, SMOA_ERR_BUFFER_TOO_SMALL, "'%s' needs %zu bytes plus NUL", key, *n_out);
     return SMOA_OK;
 }
+
+const char *smoa_tensor_type_name(uint32_t type) { return smoa_type_name_any(type); }
 
 smoa_status smoa_model_tensor_info(smoa_ctx *ctx, const smoa_model *m, uint64_t index,
                                    smoa_tensor_info *out) {

@@ -3,9 +3,11 @@
 #ifndef SMOA_MODEL_MODEL_H
 #define SMOA_MODEL_MODEL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "model/gguf.h"
+#include "model/llama.h"
 #include "model/vocab.h"
 #include "smoa.h"
 
@@ -27,6 +29,8 @@ struct smoa_model {
     char *chat_template;   /* NULL when absent            */
     smoa_hparams hparams;
     uint64_t n_params;
+    bool runnable;         /* loaded with SMOA_LOAD_FULL: llama is valid  */
+    smoa_llama llama;
 };
 
 #endif

@@ -6,10 +6,10 @@
 
 #include "model/tokenizer_utf8.h"
 
-/* GPT-2's byte-to-unicode map. Bytes 0x21-0x7E, 0xA1-0xAC and 0xAE-0xFF are
- * printable and map to themselves; the 68 others (0x00-0x20, 0x7F-0xA0,
- * 0xAD) map, in byte order, to U+0100..U+0143. */
-static uint32_t byte_to_char(unsigned char b) {
+/* Bytes 0x21-0x7E, 0xA1-0xAC and 0xAE-0xFF are printable and map to
+ * themselves; the 68 others (0x00-0x20, 0x7F-0xA0, 0xAD) map, in byte
+ * order, to U+0100..U+0143. */
+uint32_t smoa_bpe_byte_char(unsigned char b) {
     if (b <= 0x20) return 0x100 + b;
     if (b >= 0x7F && b <= 0xA0) return 0x121 + (b - 0x7F);
     if (b == 0xAD) return 0x143;
@@ -18,7 +18,7 @@ static uint32_t byte_to_char(unsigned char b) {
 
 /* The inverse: the byte for cp, or -1 when cp is outside the map. */
 static int char_to_byte(uint32_t cp) {
-    if (cp <= 0xFF) return cp == byte_to_char((unsigned char)cp) ? (int)cp : -1;
+    if (cp <= 0xFF) return cp == smoa_bpe_byte_char((unsigned char)cp) ? (int)cp : -1;
     if (cp <= 0x120) return (int)(cp - 0x100);
     if (cp <= 0x142) return (int)(0x7F + (cp - 0x121));
     if (cp == 0x143) return 0xAD;
@@ -28,7 +28,7 @@ static int char_to_byte(uint32_t cp) {
 static void load_byte_tokens(smoa_vocab *v) {
     for (int b = 0; b < 256; b++) {
         char utf8[4];
-        size_t n = smoa_utf8_encode(byte_to_char((unsigned char)b), utf8);
+        size_t n = smoa_utf8_encode(smoa_bpe_byte_char((unsigned char)b), utf8);
         v->byte_token[b] = smoa_text_index_find(&v->by_text, utf8, n);
     }
 }

@@ -7,10 +7,15 @@
 #ifndef SMOA_MODEL_TOKENIZER_BPE_H
 #define SMOA_MODEL_TOKENIZER_BPE_H
 
+#include <stdint.h>
+
 #include "core/error.h"
 #include "model/gguf.h"
 #include "model/tokenizer_merge.h"
 #include "model/vocab_internal.h"
+
+/* GPT-2's byte-to-unicode map: the code point that stands for byte b. */
+uint32_t smoa_bpe_byte_char(unsigned char b);
 
 /* Reads tokenizer.ggml.pre and tokenizer.ggml.merges into v (whose tokens and
  * text index are loaded). SMOA_ERR_UNSUPPORTED for a missing or unknown pre
