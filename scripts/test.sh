@@ -20,7 +20,7 @@ echo "== build (address + undefined sanitizers)"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DSMOA_SANITIZE=ON -DSMOA_CUDA=OFF \
       -DSMOA_DEFAULT_MODEL_PATH="$model" >/dev/null
 cmake --build build-asan -j"$jobs"
-ctest --test-dir build-asan --output-on-failure -j"$jobs"
+ctest --test-dir build-asan --output-on-failure -j"$jobs" --label-exclude slow
 
 if [ "${SMOA_FUZZ_SECONDS:-60}" != 0 ]; then
     echo "== fuzz"

@@ -331,6 +331,18 @@ class ModelTest(unittest.TestCase):
             self.assertEqual(caught.exception.status, smoa.Status.ERR_INVALID_ARGUMENT)
 
 
+class SentencePieceTest(unittest.TestCase):
+    """llama.cpp's SentencePiece vocabulary file (committed, no weights)."""
+
+    def test_continuation_keeps_the_leading_space(self):
+        path = REPO / "tests" / "data" / "vocab" / "ggml-vocab-llama-spm.gguf"
+        with smoa.Model(path, smoa.LoadMode.VOCAB) as m:
+            hello, world = m.tokenize("Hello world")
+            self.assertEqual(m.detokenize([hello, world]), b"Hello world")
+            self.assertEqual(m.detokenize([world]), b"world")  # the start of a text
+            self.assertEqual(m.detokenize([world], continuation=True), b" world")
+
+
 class GoldenFilesTest(unittest.TestCase):
     """The committed vectors are well formed (no library needed)."""
 
