@@ -5,25 +5,40 @@
         prompt = model.chat_format([("user", "What is 2+2?")])
         ids = model.tokenize(prompt, parse_special=True)
 
+Running a model: a Session holds the KV cache of its sequences (small integer
+ids); generate() continues several of them at once.
+
+    with smoa.Model(path) as model, smoa.Session(model, n_ctx=2048) as session:
+        seq = session.new_sequence()
+        session.prefill(seq, ids)
+        [answer] = session.generate([seq], max_tokens=64, sampling=smoa.Sampling(temperature=0))
+        print(answer.text, answer.stop_reason.name)
+
 The library is found through $SMOA_LIBRARY, then next to this package or in a
 source tree's build folders, then on the system's library path. Failures raise
 SmoaError, carrying the status and the library's detailed message.
 
-Threading follows the C library: a Context, and a Model (which calls the
-library through one Context), is used by one thread at a time.
+Threading follows the C library: a Context, a Model (which calls the library
+through one Context) and a Session (which has its own Context unless given
+one) are each used by one thread at a time; a CancelFlag may be set from any
+thread.
 """
+import array
 import ctypes
 import enum
 import os
 import weakref
-from typing import Callable, Iterable, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import (Callable, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple,
+                    Union)
 
 from . import _capi
 
 __all__ = [
-    "Status", "LogLevel", "LoadMode", "SmoaError", "Context", "Model", "TensorInfo",
-    "version", "version_number", "status_str", "has_cuda", "cuda_device_count",
-    "chat_template_family", "load_library",
+    "Status", "LogLevel", "LoadMode", "Device", "StopReason", "TensorType", "SmoaError",
+    "Context", "Model", "TensorInfo", "Session", "Sampling", "CancelFlag", "Generation",
+    "version", "version_number", "status_str", "stop_reason_str", "tensor_type_name",
+    "has_cuda", "cuda_device_count", "chat_template_family", "write_synthetic_model",
+    "load_library",
 ]
 
 load_library = _capi.load_library
@@ -40,6 +55,8 @@ class Status(enum.IntEnum):
     ERR_BUFFER_TOO_SMALL = 6
     ERR_NOT_FOUND = 7
     ERR_BACKEND = 8
+    ERR_CONTEXT_FULL = 9  # a sequence reached n_ctx, or the KV cache budget is used up
+    ERR_CANCELLED = 10    # the caller's cancel flag was set
 
 
 class LogLevel(enum.IntEnum):
@@ -56,9 +73,42 @@ class LoadMode(enum.IntEnum):
     METADATA = 2  # metadata and tensor list only (any GGUF)
 
 
+class Device(enum.IntEnum):
+    AUTO = 0  # CUDA when built in and a device is present, else CPU; $SMOA_DEVICE overrides
+    CPU = 1
+    CUDA = 2
+
+
+class StopReason(enum.IntEnum):
+    NONE = 0        # still running (or never started)
+    EOG = 1         # the model's end-of-generation token
+    STRING = 2      # a stop string (not included in the text)
+    MAX_TOKENS = 3
+    CONTEXT = 4     # n_ctx or the KV budget ran out
+    CALLBACK = 5    # on_token asked to stop
+    CANCELLED = 6   # the cancel flag was set
+    ERROR = 7       # this sequence failed; the others went on
+
+
+class TensorType(enum.IntEnum):
+    """The ggml tensor type ids that libsmoa reads (and can write synthetic models in)."""
+    F32 = 0
+    F16 = 1
+    Q4_0 = 2
+    Q4_1 = 3
+    Q5_0 = 6
+    Q5_1 = 7
+    Q8_0 = 8
+    Q4_K = 12
+    Q5_K = 13
+    Q6_K = 14
+    BF16 = 30
+
+
 _TOKENIZE_ADD_SPECIAL = 1 << 0
 _TOKENIZE_PARSE_SPECIAL = 1 << 1
 _DETOKENIZE_RENDER_SPECIAL = 1 << 0
+_DETOKENIZE_CONTINUATION = 1 << 1
 
 
 class SmoaError(Exception):
@@ -86,6 +136,20 @@ def _encode(text: Union[str, bytes]) -> bytes:
     return text if isinstance(text, bytes) else text.encode("utf-8")
 
 
+def _option_fields(options_type) -> set:
+    """The settable fields of an option struct type (all but struct_size)."""
+    return {name for name, _ in options_type._fields_} - {"struct_size"}
+
+
+def _set_fields(options: ctypes.Structure, fields: dict, owner: str) -> None:
+    """Sets the named fields of an option struct, refusing unknown names."""
+    known = _option_fields(type(options))
+    for name, value in fields.items():
+        if name not in known:
+            raise TypeError(f"{owner} got an unexpected keyword argument {name!r}")
+        setattr(options, name, value)
+
+
 # ---------------------------------------------------------------------------
 # Library-wide functions
 
@@ -111,6 +175,16 @@ def has_cuda() -> bool:
 
 def cuda_device_count() -> int:
     return load_library().smoa_cuda_device_count()
+
+
+def stop_reason_str(reason: int) -> str:
+    """A human-readable name of a StopReason ("end of generation", ...)."""
+    return _text(load_library().smoa_stop_reason_str(int(reason)))
+
+
+def tensor_type_name(type_id: int) -> Optional[str]:
+    """The name of a ggml tensor type id ("Q4_1"), or None for an unknown id."""
+    return _text(load_library().smoa_tensor_type_name(int(type_id)))
 
 
 def chat_template_family(template_text: str) -> Optional[str]:
@@ -336,10 +410,17 @@ class Model:
 
         return self._with_retry(attempt, len(data) + 2)
 
-    def detokenize(self, tokens: Sequence[int], render_special: bool = False) -> bytes:
-        """The exact bytes of tokens (may end inside a UTF-8 sequence)."""
+    def detokenize(self, tokens: Sequence[int], render_special: bool = False,
+                   continuation: bool = False) -> bytes:
+        """The exact bytes of tokens (may end inside a UTF-8 sequence).
+
+        continuation: the tokens continue earlier text, so a leading space is
+        kept (SentencePiece drops it at the start of a text); use it when
+        detokenizing a stream token by token.
+        """
         ids = (ctypes.c_int32 * len(tokens))(*tokens)
-        flags = _DETOKENIZE_RENDER_SPECIAL if render_special else 0
+        flags = ((_DETOKENIZE_RENDER_SPECIAL if render_special else 0)
+                 | (_DETOKENIZE_CONTINUATION if continuation else 0))
         return self._call_for_text(self._lib.smoa_detokenize, ids, len(tokens), flags)
 
     # -- chat --------------------------------------------------------------
@@ -388,3 +469,353 @@ def _role_content(message: Message) -> Tuple[str, str]:
         return message["role"], message["content"]
     role, content = message
     return role, content
+
+
+# ---------------------------------------------------------------------------
+# Sampling and generation
+
+
+class Sampling:
+    """How generate() picks each next token.
+
+    Keyword arguments set fields of smoa_sampling_options; those left out keep
+    the library's defaults: temperature 0.8 (0: greedy), top_k 40 (0: off),
+    top_p 0.95 (1: off), min_p 0.05 (0: off), repeat_penalty 1 (off),
+    frequency_penalty 0, presence_penalty 0, penalty_last_n 64 (-1: all
+    tokens), seed 0. Values are checked by check(), and by generate().
+    """
+
+    def __init__(self, **fields):
+        options = _capi.smoa_sampling_options()
+        load_library().smoa_sampling_options_init(ctypes.byref(options))
+        options.struct_size = ctypes.sizeof(options)
+        _set_fields(options, fields, "Sampling()")
+        self._options = options
+        self._fields = fields
+
+    @classmethod
+    def greedy(cls) -> "Sampling":
+        """Always the most likely token (temperature 0)."""
+        return cls(temperature=0.0)
+
+    def __getattr__(self, name):  # the option fields, defaults included
+        if name in _option_fields(_capi.smoa_sampling_options):
+            return getattr(self._options, name)
+        raise AttributeError(f"'Sampling' object has no attribute {name!r}")
+
+    def __repr__(self) -> str:
+        return "Sampling(" + ", ".join(f"{k}={v!r}" for k, v in self._fields.items()) + ")"
+
+    def check(self, context: Optional[Context] = None) -> None:
+        """Raises SmoaError (ERR_INVALID_ARGUMENT, naming the field) for a value
+        out of range, such as a negative temperature."""
+        context = context if context is not None else Context()
+        context.check(context._lib.smoa_sampling_options_check(context.handle,
+                                                               ctypes.byref(self._options)))
+
+
+class CancelFlag:
+    """Stops Session.generate() when set, like a threading.Event.
+
+    set() may be called from any thread, or from the on_token callback: the
+    library reads the flag before each step. generate() never clears it.
+    """
+
+    def __init__(self):
+        self._value = ctypes.c_int32(0)
+
+    def set(self) -> None:
+        self._value.value = 1
+
+    def clear(self) -> None:
+        self._value.value = 0
+
+    def is_set(self) -> bool:
+        return self._value.value != 0
+
+
+class Generation(NamedTuple):
+    """What generate() produced for one sequence."""
+    text: str                # raw decoded as UTF-8, invalid bytes replaced
+    raw: bytes               # the exact bytes (the stop string excluded)
+    tokens: List[int]        # every sampled token, the EOG or stop string's included
+    stop_reason: StopReason
+
+
+# on_token(seq, token, piece) -> truthy to stop that sequence.
+TokenCallback = Callable[[int, int, bytes], object]
+
+
+def _token_trampoline(on_token: TokenCallback, cancel: CancelFlag, failures: list):
+    """The C callback around on_token. An exception must not unwind through C:
+    it is kept in failures, and the generation is cancelled."""
+    def trampoline(seq, token, piece, piece_len, _user_data):
+        if failures:
+            return 1
+        try:
+            return 1 if on_token(seq, token, ctypes.string_at(piece, piece_len)) else 0
+        except BaseException as err:  # KeyboardInterrupt too: it ends the generation
+            failures.append(err)
+            cancel.set()
+            return 1
+    return trampoline
+
+
+# ---------------------------------------------------------------------------
+# Session
+
+
+class Session:
+    """Inference on one model: the backend, the KV cache of its sequences and
+    the logits of their last step.
+
+    Options (0 means the library's default): n_ctx, the most tokens one
+    sequence may hold (default: the training context, at most 4096);
+    n_seq_max, sequences alive at once (16); kv_tokens, the KV cache budget
+    over all sequences, shared prefixes counted once (4 * n_ctx); n_batch,
+    the most tokens per forward pass (512); n_threads (the context's);
+    device, a Device or "auto", "cpu", "cuda".
+
+    model must be loaded with LoadMode.FULL; the session keeps it alive, but
+    closing the model explicitly ends the session's use. context: the Context
+    calls go through; by default the session makes and owns one.
+    """
+
+    def __init__(self, model: Model, *, n_ctx: int = 0, n_seq_max: int = 0, kv_tokens: int = 0,
+                 n_batch: int = 0, n_threads: int = 0, device: Union[Device, str] = Device.AUTO,
+                 context: Optional[Context] = None):
+        self._model = model
+        self._context = context if context is not None else Context()
+        self._lib = self._context._lib
+        options = _capi.smoa_session_options()
+        self._lib.smoa_session_options_init(ctypes.byref(options))
+        options.struct_size = ctypes.sizeof(options)
+        options.n_ctx = n_ctx
+        options.n_seq_max = n_seq_max
+        options.kv_tokens = kv_tokens
+        options.n_batch = n_batch
+        options.n_threads = n_threads
+        options.device = Device[device.upper()] if isinstance(device, str) else device
+        handle = _capi.smoa_session_p()
+        status = self._lib.smoa_session_create(self._context.handle, model.handle,
+                                               ctypes.byref(options), ctypes.byref(handle))
+        self._context.check(status)
+        self._handle = handle
+        self._n_vocab = model.n_vocab
+        self._n_embd = model.n_embd
+        # The finalizer holds the model: it is freed after the session, never before.
+        self._finalizer = weakref.finalize(self, _destroy_session, self._lib, handle, model)
+
+    @property
+    def handle(self) -> _capi.smoa_session_p:
+        if not self._finalizer.alive:
+            raise ValueError("session is closed")
+        if not self._model._finalizer.alive:  # closed under the session
+            raise ValueError("the session's model is closed")
+        return self._handle
+
+    @property
+    def model(self) -> Model:
+        return self._model
+
+    @property
+    def context(self) -> Context:
+        return self._context
+
+    @property
+    def device(self) -> str:
+        """"cpu" or "cuda"."""
+        return _text(self._lib.smoa_session_device(self.handle))
+
+    @property
+    def n_ctx(self) -> int:
+        """The most tokens one sequence may hold."""
+        return self._lib.smoa_session_n_ctx(self.handle)
+
+    def close(self) -> None:
+        self._finalizer()
+
+    def __enter__(self) -> "Session":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- sequences ---------------------------------------------------------
+
+    def new_sequence(self) -> int:
+        """A new, empty sequence (ERR_CONTEXT_FULL when n_seq_max are alive)."""
+        seq = ctypes.c_int32()
+        self._context.check(self._lib.smoa_seq_create(self._context.handle, self.handle,
+                                                      ctypes.byref(seq)))
+        return seq.value
+
+    def fork(self, seq: int) -> int:
+        """A new sequence holding everything seq holds, its logits included; the
+        KV cache pages are shared, not copied."""
+        new = ctypes.c_int32()
+        self._context.check(self._lib.smoa_seq_fork(self._context.handle, self.handle, seq,
+                                                    ctypes.byref(new)))
+        return new.value
+
+    def free(self, seq: int) -> None:
+        """Ends seq, giving its KV cache pages back; its id may be reused."""
+        self._lib.smoa_seq_free(self.handle, seq)
+
+    def truncate(self, seq: int, n: int) -> None:
+        """Drops seq's tokens from position n on; its logits go with them."""
+        self._context.check(self._lib.smoa_seq_truncate(self._context.handle, self.handle, seq, n))
+
+    def length(self, seq: int) -> int:
+        """Tokens seq holds (its next position)."""
+        return self._lib.smoa_seq_length(self.handle, seq)
+
+    # -- running -----------------------------------------------------------
+
+    def prefill(self, seq: int, tokens: Sequence[int]) -> None:
+        """Appends tokens to seq; logits(seq) then holds those after the last one.
+        More tokens than fit raise ERR_CONTEXT_FULL and leave seq as it was."""
+        ids = (ctypes.c_int32 * len(tokens))(*tokens)
+        self._context.check(self._lib.smoa_prefill(self._context.handle, self.handle, seq, ids,
+                                                   len(tokens)))
+
+    def decode(self, seqs: Union[Mapping[int, int], Sequence[int]],
+               tokens: Optional[Sequence[int]] = None) -> None:
+        """One token for each of several distinct sequences, in one forward pass:
+        decode({seq: token, ...}) or decode([seq, ...], [token, ...])."""
+        if tokens is None:
+            seqs, tokens = list(seqs.keys()), list(seqs.values())
+        if len(seqs) != len(tokens):
+            raise ValueError(f"{len(seqs)} sequences but {len(tokens)} tokens")
+        seq_ids = (ctypes.c_int32 * len(seqs))(*seqs)
+        ids = (ctypes.c_int32 * len(tokens))(*tokens)
+        self._context.check(self._lib.smoa_decode(self._context.handle, self.handle, seq_ids, ids,
+                                                  len(seqs)))
+
+    def logits(self, seq: int) -> Optional[array.array]:
+        """A copy of the [n_vocab] logits after seq's last token, as array("f"),
+        or None when its last step produced none (not prefilled, truncated, or
+        no such sequence). The copy is the caller's: later steps leave it be."""
+        return _copy_floats(self._lib.smoa_seq_logits(self.handle, seq), self._n_vocab)
+
+    def hidden(self, seq: int) -> Optional[array.array]:
+        """A copy of the [n_embd] final hidden state (after the output norm) at
+        the same point as logits(seq), or None."""
+        return _copy_floats(self._lib.smoa_seq_hidden(self.handle, seq), self._n_embd)
+
+    def generate(self, seqs: Sequence[int], *,
+                 max_tokens: Union[int, Sequence[int]] = 256,
+                 sampling: Union[None, Sampling, Sequence[Sampling]] = None,
+                 stop: Iterable[Union[str, bytes]] = (),
+                 on_token: Optional[TokenCallback] = None,
+                 cancel: Optional[CancelFlag] = None) -> List[Generation]:
+        """Continues the sequences (each prefilled, so each has logits) until all
+        have stopped, decoding the running ones together; one Generation per
+        sequence, in order.
+
+        max_tokens: for every sequence, or one per sequence. sampling: one
+        Sampling for all, one per sequence, or None for the library's defaults.
+        stop: strings that end a sequence (left out of its text).
+
+        on_token(seq, token, piece) receives each sequence's new bytes as they
+        are produced (a piece may end inside a UTF-8 character; bytes that could
+        begin a stop string are held back until they cannot); together the
+        pieces make the sequence's raw text. A truthy return stops that
+        sequence (StopReason.CALLBACK). An exception raised in on_token sets
+        the cancel flag, ends the generation and is re-raised here (the
+        sequences keep what was decoded; length() tells how much).
+
+        cancel: a CancelFlag; once set, the running sequences stop with
+        StopReason.CANCELLED. Cancelling is not an error: the results so far
+        are returned, and stop_reason says which sequences were cut short.
+
+        Afterwards a sequence holds its prompt and its generated tokens but
+        the last one, which was never decoded, and its logits are those that
+        chose that last token; a cancelled sequence holds all of them.
+        """
+        seqs = list(seqs)
+        n = len(seqs)
+        options = _capi.smoa_generate_options()
+        self._lib.smoa_generate_options_init(ctypes.byref(options))
+        options.struct_size = ctypes.sizeof(options)
+        # Pointers assigned to the struct's fields keep their targets alive.
+        if isinstance(max_tokens, int):
+            options.max_tokens = max_tokens
+        else:
+            options.max_tokens_per_seq = (ctypes.c_uint32 * n)(*_one_each(max_tokens, n,
+                                                                          "max_tokens"))
+        if isinstance(sampling, Sampling):
+            options.sampling = ctypes.pointer(sampling._options)
+        elif sampling is not None:
+            per_seq = [ctypes.pointer(s._options) for s in _one_each(sampling, n, "sampling")]
+            options.sampling_per_seq = (ctypes.POINTER(_capi.smoa_sampling_options) * n)(*per_seq)
+        stops = [_encode(s) for s in stop]
+        options.stop = (ctypes.c_char_p * len(stops))(*stops)
+        options.n_stop = len(stops)
+        cancel = cancel if cancel is not None else CancelFlag()
+        options.cancel = ctypes.pointer(cancel._value)
+        failures = []
+        if on_token is not None:
+            options.on_token = _capi.smoa_token_fn(_token_trampoline(on_token, cancel, failures))
+        seq_ids = (ctypes.c_int32 * n)(*seqs)
+        out = _capi.smoa_generation_p()
+        status = self._lib.smoa_generate(self._context.handle, self.handle, seq_ids, n,
+                                         ctypes.byref(options), ctypes.byref(out))
+        try:
+            if failures:
+                raise failures[0]
+            if status != Status.ERR_CANCELLED:
+                self._context.check(status)
+            return [self._generation(out, i) for i in range(n)]
+        finally:
+            self._lib.smoa_generation_free(out)  # NULL (failure) is fine
+
+    def _generation(self, out: _capi.smoa_generation_p, i: int) -> Generation:
+        length = ctypes.c_size_t()
+        raw = ctypes.string_at(self._lib.smoa_generation_text(out, i, ctypes.byref(length)),
+                               length.value)
+        n_tokens = self._lib.smoa_generation_n_tokens(out, i)
+        tokens = self._lib.smoa_generation_tokens(out, i)[:n_tokens]
+        reason = StopReason(self._lib.smoa_generation_stop_reason(out, i))
+        return Generation(raw.decode("utf-8", errors="replace"), raw, tokens, reason)
+
+
+def _destroy_session(lib, handle, _model) -> None:
+    lib.smoa_session_destroy(handle)
+
+
+def _copy_floats(pointer, count: int) -> Optional[array.array]:
+    if not pointer:
+        return None
+    return array.array("f", ctypes.string_at(pointer, count * ctypes.sizeof(ctypes.c_float)))
+
+
+def _one_each(values: Sequence, n: int, name: str) -> list:
+    values = list(values)
+    if len(values) != n:
+        raise ValueError(f"{name}: {len(values)} values for {n} sequences")
+    return values
+
+
+# ---------------------------------------------------------------------------
+# Synthetic models
+
+
+def write_synthetic_model(path: Union[str, os.PathLike], context: Optional[Context] = None,
+                          **shape) -> None:
+    """Writes a llama GGUF with random weights (deterministic for a seed), for
+    tests and benchmarks: byte-level BPE vocabulary (256 byte tokens, ChatML
+    specials, no merges) padded to n_vocab, ChatML template; it generates noise.
+
+    shape: n_vocab (>= 259), n_embd, n_layer, n_head, n_head_kv, n_ff, n_ctx,
+    weight_type and embd_type (TensorType), tied_output (no output.weight),
+    seed. Those left out keep the library's defaults: SmolLM2-135M's shape,
+    Q4_1 layers, Q8_0 embeddings, tied output, seed 0.
+    """
+    context = context if context is not None else Context()
+    options = _capi.smoa_synthetic_options()
+    context._lib.smoa_synthetic_options_init(ctypes.byref(options))
+    options.struct_size = ctypes.sizeof(options)
+    _set_fields(options, shape, "write_synthetic_model()")
+    context.check(context._lib.smoa_synthetic_write(context.handle, os.fsencode(path),
+                                                    ctypes.byref(options)))

@@ -9,8 +9,8 @@ import functools
 import os
 import pathlib
 import sys
-from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_int, c_int32, c_size_t,
-                    c_uint32, c_uint64, c_void_p)
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_float, c_int, c_int32,
+                    c_size_t, c_uint32, c_uint64, c_void_p)
 
 # The header this module mirrors (SMOA_VERSION_MAJOR/MINOR/PATCH).
 HEADER_VERSION = (0, 1, 0)
@@ -20,8 +20,14 @@ smoa_status = c_int
 smoa_log_level = c_int
 smoa_ctx_p = c_void_p
 smoa_model_p = c_void_p
+smoa_session_p = c_void_p
+smoa_generation_p = c_void_p
+smoa_stop_reason = c_int
 
 smoa_log_fn = CFUNCTYPE(None, smoa_log_level, c_char_p, c_void_p)
+# piece is a pointer, not c_char_p: it holds piece_len bytes, NULs included,
+# and no terminator.
+smoa_token_fn = CFUNCTYPE(c_int, c_int32, c_int32, c_void_p, c_size_t, c_void_p)
 
 
 class smoa_ctx_options(Structure):
@@ -54,8 +60,70 @@ class smoa_tensor_info(Structure):
     ]
 
 
+class smoa_session_options(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("n_ctx", c_uint32),
+        ("n_seq_max", c_uint32),
+        ("kv_tokens", c_uint32),
+        ("n_batch", c_uint32),
+        ("n_threads", c_int32),
+        ("device", c_uint32),  # smoa_device
+    ]
+
+
+class smoa_sampling_options(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("temperature", c_float),
+        ("top_k", c_int32),
+        ("top_p", c_float),
+        ("min_p", c_float),
+        ("repeat_penalty", c_float),
+        ("frequency_penalty", c_float),
+        ("presence_penalty", c_float),
+        ("penalty_last_n", c_int32),
+        ("seed", c_uint64),
+    ]
+
+
+class smoa_generate_options(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("max_tokens", c_uint32),
+        ("max_tokens_per_seq", POINTER(c_uint32)),
+        ("sampling", POINTER(smoa_sampling_options)),
+        ("sampling_per_seq", POINTER(POINTER(smoa_sampling_options))),
+        ("stop", POINTER(c_char_p)),
+        ("n_stop", c_size_t),
+        ("on_token", smoa_token_fn),
+        ("user_data", c_void_p),
+        ("cancel", POINTER(c_int32)),  # const volatile int32_t *
+    ]
+
+
+class smoa_synthetic_options(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("n_vocab", c_uint32),
+        ("n_embd", c_uint32),
+        ("n_layer", c_uint32),
+        ("n_head", c_uint32),
+        ("n_head_kv", c_uint32),
+        ("n_ff", c_uint32),
+        ("n_ctx", c_uint32),
+        ("weight_type", c_uint32),
+        ("embd_type", c_uint32),
+        ("tied_output", c_uint32),
+        ("seed", c_uint64),
+    ]
+
+
 _size_p = POINTER(c_size_t)
 _model_ro = smoa_model_p  # const smoa_model *
+_session_ro = smoa_session_p  # const smoa_session *
+_generation_ro = smoa_generation_p  # const smoa_generation *
+_float_p = POINTER(c_float)
 
 # name: (restype, argtypes), in header order.
 _FUNCTIONS = {
@@ -103,6 +171,40 @@ _FUNCTIONS = {
     "smoa_chat_format": (smoa_status, [smoa_ctx_p, _model_ro, c_char_p, POINTER(c_char_p),
                                        POINTER(c_char_p), c_size_t, c_int, c_char_p, c_size_t,
                                        _size_p]),
+    "smoa_session_options_init": (None, [POINTER(smoa_session_options)]),
+    "smoa_session_create": (smoa_status, [smoa_ctx_p, _model_ro, POINTER(smoa_session_options),
+                                          POINTER(smoa_session_p)]),
+    "smoa_session_destroy": (None, [smoa_session_p]),
+    "smoa_session_device": (c_char_p, [_session_ro]),
+    "smoa_session_model": (smoa_model_p, [_session_ro]),
+    "smoa_session_n_ctx": (c_uint32, [_session_ro]),
+    "smoa_seq_create": (smoa_status, [smoa_ctx_p, smoa_session_p, POINTER(c_int32)]),
+    "smoa_seq_fork": (smoa_status, [smoa_ctx_p, smoa_session_p, c_int32, POINTER(c_int32)]),
+    "smoa_seq_free": (None, [smoa_session_p, c_int32]),
+    "smoa_seq_truncate": (smoa_status, [smoa_ctx_p, smoa_session_p, c_int32, c_uint32]),
+    "smoa_seq_length": (c_uint32, [_session_ro, c_int32]),
+    "smoa_prefill": (smoa_status, [smoa_ctx_p, smoa_session_p, c_int32, POINTER(c_int32),
+                                   c_size_t]),
+    "smoa_decode": (smoa_status, [smoa_ctx_p, smoa_session_p, POINTER(c_int32), POINTER(c_int32),
+                                  c_size_t]),
+    "smoa_seq_logits": (_float_p, [_session_ro, c_int32]),
+    "smoa_seq_hidden": (_float_p, [_session_ro, c_int32]),
+    "smoa_sampling_options_init": (None, [POINTER(smoa_sampling_options)]),
+    "smoa_sampling_options_check": (smoa_status, [smoa_ctx_p, POINTER(smoa_sampling_options)]),
+    "smoa_generate_options_init": (None, [POINTER(smoa_generate_options)]),
+    "smoa_generate": (smoa_status, [smoa_ctx_p, smoa_session_p, POINTER(c_int32), c_size_t,
+                                    POINTER(smoa_generate_options), POINTER(smoa_generation_p)]),
+    "smoa_generation_free": (None, [smoa_generation_p]),
+    "smoa_generation_count": (c_size_t, [_generation_ro]),
+    # The text as an address: it may hold NULs, its length comes back in *len.
+    "smoa_generation_text": (c_void_p, [_generation_ro, c_size_t, _size_p]),
+    "smoa_generation_n_tokens": (c_uint32, [_generation_ro, c_size_t]),
+    "smoa_generation_tokens": (POINTER(c_int32), [_generation_ro, c_size_t]),
+    "smoa_generation_stop_reason": (smoa_stop_reason, [_generation_ro, c_size_t]),
+    "smoa_stop_reason_str": (c_char_p, [smoa_stop_reason]),
+    "smoa_synthetic_options_init": (None, [POINTER(smoa_synthetic_options)]),
+    "smoa_tensor_type_name": (c_char_p, [c_uint32]),
+    "smoa_synthetic_write": (smoa_status, [smoa_ctx_p, c_char_p, POINTER(smoa_synthetic_options)]),
     "smoa_has_cuda": (c_int, []),
     "smoa_cuda_device_count": (c_int, []),
 }
