@@ -2,21 +2,15 @@
  * tokens from many sequences, weights read in place from the mapped file,
  * K/V cached as f16 per slot.
  *
- * The whole pass runs inside one OpenMP parallel region: every thread walks
- * the same list of kernels, each doing its share, with barriers between
- * dependent kernels (no thread start-up per operation: a decode step of
- * SmolLM2 runs ~400 kernels). */
+ * The whole pass is one run of the thread pool: every thread walks the same
+ * list of kernels, each doing its share, with barriers between dependent
+ * kernels (no thread start-up per operation: a decode step of SmolLM2 runs
+ * ~400 kernels). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#ifdef _OPENMP
-#include <omp.h>
-#define BARRIER() _Pragma("omp barrier")
-#else
-#define BARRIER() ((void)0)
-#endif
-
+#include "core/threadpool.h"
 #include "engine/backend.h"
 #include "engine/cpu/ops.h"
 #include "engine/cpu/quant_dot.h"
@@ -39,7 +33,11 @@ struct smoa_backend {
     float *scores;          /* [n_threads][n_ctx]                           */
     uint8_t *act;           /* [n_batch] quantized rows of the widest input */
     size_t act_row_bytes;   /* bytes of one row of act (widest input)       */
+    smoa_pool *pool;
 };
+
+/* Between dependent kernels; `be` is in scope wherever this is used. */
+#define BARRIER() smoa_pool_barrier(be->pool)
 
 /* ------------------------------------------------------------------------ */
 /* Setup                                                                    */
@@ -90,6 +88,7 @@ static void cpu_destroy(smoa_backend *be) {
     free(be->up);
     free(be->scores);
     free(be->act);
+    smoa_pool_destroy(be->pool);
     free(be);
 }
 
@@ -121,6 +120,10 @@ static smoa_status cpu_create(const smoa_llama *m, const smoa_backend_config *cf
     be->scores = alloc_floats(cfg->n_threads, cfg->n_ctx);
     be->act_row_bytes = widest_act_row(m);
     be->act = malloc(nb * be->act_row_bytes);
+    if ((st = smoa_pool_create(cfg->n_threads, &be->pool, err))) {
+        cpu_destroy(be);
+        return st;
+    }
     if (!be->k_cache || !be->v_cache || !be->x || !be->xn || !be->q || !be->k || !be->v || !be->att ||
         !be->gate || !be->up || !be->scores || !be->act) {
         cpu_destroy(be);
@@ -281,17 +284,24 @@ static void forward_thread(smoa_backend *be, const smoa_batch *b, float *logits,
     if (b->n_out > 0) output_forward(be, b, logits, hidden, ith, nth);
 }
 
+typedef struct forward_args {
+    smoa_backend *be;
+    const smoa_batch *batch;
+    float *logits, *hidden;
+} forward_args;
+
+static void forward_pool_fn(void *arg, int ith, int nth) {
+    forward_args *a = arg;
+    forward_thread(a->be, a->batch, a->logits, a->hidden, ith, nth);
+}
+
 static smoa_status cpu_forward(smoa_backend *be, const smoa_batch *b, float *logits, float *hidden,
                                smoa_error *err) {
     if (b->n_tokens <= 0 || (uint32_t)b->n_tokens > be->cfg.n_batch || b->n_out > b->n_tokens)
         return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "batch of %d tokens (%d outputs) exceeds n_batch %u",
                               b->n_tokens, b->n_out, be->cfg.n_batch);
-#ifdef _OPENMP
-#pragma omp parallel num_threads(be->cfg.n_threads)
-    forward_thread(be, b, logits, hidden, omp_get_thread_num(), omp_get_num_threads());
-#else
-    forward_thread(be, b, logits, hidden, 0, 1);
-#endif
+    forward_args args = {be, b, logits, hidden};
+    smoa_pool_run(be->pool, forward_pool_fn, &args);
     return SMOA_OK;
 }
 
