@@ -262,8 +262,9 @@ SMOA_API smoa_status smoa_chat_format(smoa_ctx *ctx, const smoa_model *model,
 typedef struct smoa_session smoa_session;
 
 typedef enum smoa_device {
-    SMOA_DEVICE_AUTO = 0, /* CUDA when built in and a device is present,
-                             else CPU; $SMOA_DEVICE=cpu|cuda overrides      */
+    SMOA_DEVICE_AUTO = 0, /* the best backend that can run the model (the
+                             CPU for now: the CUDA backend does not run
+                             models yet); $SMOA_DEVICE=cpu|cuda overrides   */
     SMOA_DEVICE_CPU = 1,
     SMOA_DEVICE_CUDA = 2
 } smoa_device;
@@ -317,7 +318,8 @@ SMOA_API smoa_status smoa_prefill(smoa_ctx *ctx, smoa_session *session, int32_t 
 SMOA_API smoa_status smoa_decode(smoa_ctx *ctx, smoa_session *session, const int32_t *seqs,
                                  const int32_t *tokens, size_t n);
 /* [n_vocab] logits after the sequence's last token, or NULL when its last
- * step produced none. Valid until the next prefill/decode on the session. */
+ * step produced none. Valid until the next prefill, decode or generate
+ * that involves the sequence. */
 SMOA_API const float *smoa_seq_logits(const smoa_session *session, int32_t seq);
 /* [n_embd] final hidden state (after the output norm) at the same point. */
 SMOA_API const float *smoa_seq_hidden(const smoa_session *session, int32_t seq);
@@ -383,9 +385,16 @@ typedef struct smoa_generation smoa_generation;
 /* Continues n sequences (each already prefilled, so each has logits) until
  * every one has stopped, decoding all running ones together in each step
  * (a finished sequence leaves the batch). Returns SMOA_OK when every
- * sequence stopped for an ordinary reason, SMOA_ERR_CANCELLED when the
- * cancel flag was seen; *out is filled in both cases (and on per-sequence
- * failures, see SMOA_STOP_ERROR) and freed with smoa_generation_free. */
+ * sequence stopped, even if some of them stopped with SMOA_STOP_ERROR (the
+ * others went on); SMOA_ERR_CANCELLED when the cancel flag was seen. *out
+ * is filled in both cases and freed with smoa_generation_free; on any other
+ * status it is NULL.
+ *
+ * Afterwards each sequence holds its generated tokens except the last one
+ * (sampled from the final logits, never fed back: an end-of-generation
+ * token needs no forward pass), and smoa_seq_logits gives the logits that
+ * chose it. To go on from there, prefill that last token first. The
+ * callback is not called again for a sequence once it asked to stop. */
 SMOA_API smoa_status smoa_generate(smoa_ctx *ctx, smoa_session *session, const int32_t *seqs,
                                    size_t n_seqs, const smoa_generate_options *options,
                                    smoa_generation **out);
@@ -409,7 +418,7 @@ SMOA_API const char *smoa_stop_reason_str(smoa_stop_reason reason);
  * ChatML chat template; it generates noise, deterministically. */
 typedef struct smoa_synthetic_options {
     uint32_t struct_size;
-    uint32_t n_vocab;       /* >= 260; default 49152                        */
+    uint32_t n_vocab;       /* >= 259; default 49152                        */
     uint32_t n_embd;        /* default 576 (SmolLM2-135M's shape)           */
     uint32_t n_layer;       /* default 30                                   */
     uint32_t n_head;        /* default 9                                    */

@@ -195,10 +195,24 @@ static void emit(const smoa_generate_options *o, gen_entry *e, int32_t token, si
     size_t limit = e->reason == SMOA_STOP_NONE && e->text.len > hold_back ? e->text.len - hold_back
                    : e->reason == SMOA_STOP_NONE                          ? 0
                                                                           : e->text.len;
-    if (!o->on_token || limit <= e->emitted) return;
+    if (!o->on_token || limit <= e->emitted || e->reason == SMOA_STOP_CALLBACK) return;
     int stop = o->on_token(e->seq, token, e->text.data + e->emitted, limit - e->emitted, o->user_data);
     e->emitted = limit;
     if (stop && e->reason == SMOA_STOP_NONE) e->reason = SMOA_STOP_CALLBACK;
+}
+
+/* Appends the token's text (*n bytes) to text. */
+static smoa_status append_piece(const smoa_vocab *v, int32_t token, smoa_strbuf *text, size_t *n, smoa_error *err) {
+    char piece[256];
+    smoa_status st = smoa_vocab_detokenize(v, &token, 1, SMOA_DETOKENIZE_CONTINUATION, piece, sizeof piece, n, err);
+    if (st == SMOA_OK) return smoa_strbuf_append(text, piece, *n) ? SMOA_OK : smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+    if (st != SMOA_ERR_BUFFER_TOO_SMALL) return st;
+    char *long_piece = malloc(*n + 1); /* rare: a token of more than 255 bytes */
+    if (!long_piece) return smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+    st = smoa_vocab_detokenize(v, &token, 1, SMOA_DETOKENIZE_CONTINUATION, long_piece, *n + 1, n, err);
+    if (st == SMOA_OK && !smoa_strbuf_append(text, long_piece, *n)) st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+    free(long_piece);
+    return st;
 }
 
 /* Samples and records this sequence's next token; sets e->reason when it
@@ -213,17 +227,26 @@ static smoa_status step_entry(const smoa_session *s, const smoa_generate_options
     if (smoa_vocab_is_eog(s->model->vocab, token)) {
         e->reason = SMOA_STOP_EOG;
     } else {
-        char piece[256];
         size_t n;
-        st = smoa_vocab_detokenize(s->model->vocab, &token, 1, SMOA_DETOKENIZE_CONTINUATION, piece, sizeof piece,
-                                   &n, err);
-        if (st) return st;
-        if (!smoa_strbuf_append(&e->text, piece, n)) return smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+        if ((st = append_piece(s->model->vocab, token, &e->text, &n, err))) return st;
         if (stop_len && cut_at_stop_string(o, &e->text, n + stop_len - 1)) e->reason = SMOA_STOP_STRING;
     }
     if (e->reason == SMOA_STOP_NONE && e->n_tokens == e->max_tokens) e->reason = SMOA_STOP_MAX_TOKENS;
     emit(o, e, token, stop_len ? stop_len - 1 : 0);
     *next = token;
+    return SMOA_OK;
+}
+
+/* One sequence's failure (e.g. non-finite logits) ends that sequence with
+ * SMOA_STOP_ERROR and leaves the others running; running out of memory
+ * ends the whole call. */
+static smoa_status step_or_drop(smoa_ctx *ctx, const smoa_session *s, const smoa_generate_options *o, gen_entry *e,
+                                size_t stop_len, int32_t *next, smoa_error *err) {
+    smoa_status st = step_entry(s, o, e, stop_len, next, err);
+    if (st == SMOA_OK || st == SMOA_ERR_OUT_OF_MEMORY) return st;
+    smoa_log(ctx, SMOA_LOG_WARN, "sequence %d stopped: %s", e->seq, err->message);
+    e->reason = SMOA_STOP_ERROR;
+    smoa_error_clear(err);
     return SMOA_OK;
 }
 
@@ -253,7 +276,7 @@ static smoa_status decode_running(smoa_session *s, gen_entry *entries, const int
     }
 }
 
-static smoa_status run_loop(smoa_session *s, const smoa_generate_options *o, smoa_generation *g,
+static smoa_status run_loop(smoa_ctx *ctx, smoa_session *s, const smoa_generate_options *o, smoa_generation *g,
                             smoa_error *err) {
     size_t stop_len = longest_stop(o);
     int32_t *next = calloc(g->n, sizeof *next);
@@ -267,7 +290,7 @@ static smoa_status run_loop(smoa_session *s, const smoa_generate_options *o, smo
             break;
         }
         for (size_t i = 0; i < g->n && st == SMOA_OK; i++)
-            if (g->entries[i].reason == SMOA_STOP_NONE) st = step_entry(s, o, &g->entries[i], stop_len, &next[i], err);
+            if (g->entries[i].reason == SMOA_STOP_NONE) st = step_or_drop(ctx, s, o, &g->entries[i], stop_len, &next[i], err);
         if (st == SMOA_OK) st = decode_running(s, g->entries, next, g->n, batch, err);
         running = false;
         for (size_t i = 0; i < g->n; i++) running |= g->entries[i].reason == SMOA_STOP_NONE;
@@ -296,7 +319,7 @@ smoa_status smoa_generate(smoa_ctx *ctx, smoa_session *s, const int32_t *seqs, s
     }
     g->n = n_seqs;
     for (size_t i = 0; i < n_seqs && st == SMOA_OK; i++) st = init_entry(s, &o, i, seqs[i], &g->entries[i], err);
-    if (st == SMOA_OK) st = run_loop(s, &o, g, err);
+    if (st == SMOA_OK) st = run_loop(ctx, s, &o, g, err);
     if (st != SMOA_OK && st != SMOA_ERR_CANCELLED) {
         smoa_generation_free(g);
         return st;

@@ -459,6 +459,58 @@ static void test_bad_models(void **state) {
     smoa_model_free(m);
 }
 
+/* A sequence whose logits turn NaN (its prompt ends with a token whose
+ * embedding row is NaN) stops with SMOA_STOP_ERROR; the other goes on. */
+static void test_generation_drops_failed_sequence(void **state) {
+    (void)state;
+    char path[] = "/tmp/smoa_test_engine_nan_XXXXXX";
+    close(mkstemp(path));
+    smoa_synthetic_options so;
+    smoa_synthetic_options_init(&so);
+    so.n_vocab = 300, so.n_embd = 32, so.n_layer = 1, so.n_head = 2, so.n_head_kv = 1, so.n_ff = 64;
+    so.embd_type = 0;   /* F32, so one row can be poisoned in place */
+    so.weight_type = 0; /* F32 everywhere: no activation quantization to turn NaN into numbers */
+    so.tied_output = 0; /* so the NaN row is not an output row of every sequence */
+    assert_int_equal(smoa_synthetic_write(ctx, path, &so), SMOA_OK);
+    smoa_model *m;
+    assert_int_equal(smoa_model_load(ctx, path, NULL, &m), SMOA_OK);
+    smoa_tensor_info embd = {.struct_size = sizeof embd};
+    for (uint64_t i = 0; i < smoa_model_n_tensors(m); i++) {
+        assert_int_equal(smoa_model_tensor_info(ctx, m, i, &embd), SMOA_OK);
+        if (strcmp(embd.name, "token_embd.weight") == 0) break;
+    }
+    smoa_model_free(m);
+    FILE *f = fopen(path, "r+b");
+    float nan_row[32];
+    for (int i = 0; i < 32; i++) nan_row[i] = NAN;
+    fseek(f, (long)(embd.offset + 77 * sizeof nan_row), SEEK_SET);
+    fwrite(nan_row, sizeof nan_row, 1, f);
+    fclose(f);
+    assert_int_equal(smoa_model_load(ctx, path, NULL, &m), SMOA_OK);
+
+    smoa_session *s;
+    assert_int_equal(smoa_session_create(ctx, m, NULL, &s), SMOA_OK);
+    int32_t seqs[2], poisoned[3] = {5, 6, 77}, fine[3] = {5, 6, 78};
+    assert_int_equal(smoa_seq_create(ctx, s, &seqs[0]), SMOA_OK);
+    assert_int_equal(smoa_seq_create(ctx, s, &seqs[1]), SMOA_OK);
+    assert_int_equal(smoa_prefill(ctx, s, seqs[0], poisoned, 3), SMOA_OK);
+    assert_int_equal(smoa_prefill(ctx, s, seqs[1], fine, 3), SMOA_OK);
+    assert_true(isnan(smoa_seq_logits(s, seqs[0])[0]));
+    assert_false(isnan(smoa_seq_logits(s, seqs[1])[0]));
+    smoa_generate_options o;
+    smoa_generate_options_init(&o);
+    o.max_tokens = 5;
+    generated out[2];
+    assert_int_equal(run_generate(s, seqs, 2, &o, out), SMOA_OK);
+    assert_int_equal(out[0].reason, SMOA_STOP_ERROR);
+    assert_int_equal(out[0].n, 0);
+    assert_int_equal(out[1].reason, SMOA_STOP_MAX_TOKENS);
+    assert_int_equal(out[1].n, 5);
+    smoa_session_destroy(s);
+    smoa_model_free(m);
+    unlink(path);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_batched_equals_sequential),
@@ -470,6 +522,7 @@ int main(void) {
         cmocka_unit_test(test_streaming_stop_strings_and_cancel),
         cmocka_unit_test(test_generation_rejects_bad_input),
         cmocka_unit_test(test_bad_models),
+        cmocka_unit_test(test_generation_drops_failed_sequence),
     };
     return cmocka_run_group_tests(tests, setup_model, teardown_model);
 }
