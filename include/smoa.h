@@ -7,8 +7,10 @@
  *   1. Handles are opaque (smoa_ctx, smoa_model): created and destroyed by
  *      the library; their layout is never visible.
  *   2. The only public structs are versioned option structs. Their first field
- *      is `uint32_t struct_size`; fill them with smoa_*_options_init() and
- *      pass them by pointer. Fields are only ever appended; the library reads
+ *      is `uint32_t struct_size`; fill them with smoa_*_options_init() (an
+ *      inline function that passes the caller's sizeof, so a newer library
+ *      never writes past an older caller's struct) and pass them by pointer.
+ *      Fields are only ever appended; the library reads
  *      min(struct_size, sizeof(what it knows)).
  *   3. Every fallible function returns smoa_status. smoa_status_str() names the
  *      code; smoa_ctx_last_error() gives the detailed message of the last
@@ -113,7 +115,10 @@ typedef struct smoa_ctx_options {
     int32_t n_threads;         /* worker threads; 0 = number of CPUs        */
 } smoa_ctx_options;
 
-SMOA_API void smoa_ctx_options_init(smoa_ctx_options *options);
+SMOA_API void smoa_ctx_options_init_sized(smoa_ctx_options *options, size_t size);
+static inline void smoa_ctx_options_init(smoa_ctx_options *options) {
+    smoa_ctx_options_init_sized(options, sizeof *options);
+}
 
 /* options may be NULL (defaults). */
 SMOA_API smoa_status smoa_ctx_create(const smoa_ctx_options *options, smoa_ctx **out_ctx);
@@ -140,7 +145,10 @@ typedef struct smoa_model_options {
     uint32_t load_mode;   /* smoa_load_mode; default SMOA_LOAD_FULL          */
 } smoa_model_options;
 
-SMOA_API void smoa_model_options_init(smoa_model_options *options);
+SMOA_API void smoa_model_options_init_sized(smoa_model_options *options, size_t size);
+static inline void smoa_model_options_init(smoa_model_options *options) {
+    smoa_model_options_init_sized(options, sizeof *options);
+}
 
 /* Loads a GGUF v3 file (memory-mapped). options may be NULL. On failure,
  * *out_model is NULL and smoa_ctx_last_error(ctx) says what and where. The
@@ -281,7 +289,10 @@ typedef struct smoa_session_options {
     uint32_t device;      /* smoa_device                                    */
 } smoa_session_options;
 
-SMOA_API void smoa_session_options_init(smoa_session_options *options);
+SMOA_API void smoa_session_options_init_sized(smoa_session_options *options, size_t size);
+static inline void smoa_session_options_init(smoa_session_options *options) {
+    smoa_session_options_init_sized(options, sizeof *options);
+}
 
 /* The model must be loaded with SMOA_LOAD_FULL and outlive the session. */
 SMOA_API smoa_status smoa_session_create(smoa_ctx *ctx, const smoa_model *model,
@@ -342,7 +353,10 @@ typedef struct smoa_sampling_options {
 
 /* temperature 0.8, top_k 40, top_p 0.95, min_p 0.05, penalties off,
  * penalty_last_n 64, seed 0. */
-SMOA_API void smoa_sampling_options_init(smoa_sampling_options *options);
+SMOA_API void smoa_sampling_options_init_sized(smoa_sampling_options *options, size_t size);
+static inline void smoa_sampling_options_init(smoa_sampling_options *options) {
+    smoa_sampling_options_init_sized(options, sizeof *options);
+}
 /* SMOA_ERR_INVALID_ARGUMENT naming the field for values out of range
  * (negative or NaN temperature, top_p outside [0, 1], ...). */
 SMOA_API smoa_status smoa_sampling_options_check(smoa_ctx *ctx, const smoa_sampling_options *options);
@@ -377,7 +391,10 @@ typedef struct smoa_generate_options {
     const volatile int32_t *cancel;           /* non-zero: stop everything     */
 } smoa_generate_options;
 
-SMOA_API void smoa_generate_options_init(smoa_generate_options *options);
+SMOA_API void smoa_generate_options_init_sized(smoa_generate_options *options, size_t size);
+static inline void smoa_generate_options_init(smoa_generate_options *options) {
+    smoa_generate_options_init_sized(options, sizeof *options);
+}
 
 /* The outcome of one smoa_generate call, one entry per sequence. */
 typedef struct smoa_generation smoa_generation;
@@ -431,7 +448,10 @@ typedef struct smoa_synthetic_options {
     uint64_t seed;
 } smoa_synthetic_options;
 
-SMOA_API void smoa_synthetic_options_init(smoa_synthetic_options *options);
+SMOA_API void smoa_synthetic_options_init_sized(smoa_synthetic_options *options, size_t size);
+static inline void smoa_synthetic_options_init(smoa_synthetic_options *options) {
+    smoa_synthetic_options_init_sized(options, sizeof *options);
+}
 /* The name of a ggml tensor type id ("Q4_1"), or NULL for an unknown id. */
 SMOA_API const char *smoa_tensor_type_name(uint32_t type);
 SMOA_API smoa_status smoa_synthetic_write(smoa_ctx *ctx, const char *path,

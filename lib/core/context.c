@@ -1,5 +1,6 @@
 /* context.c - context lifecycle, versions, logging. */
 #include "core/context.h"
+#include "core/options.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,26 +16,16 @@ const char *smoa_version(void) {
 
 uint32_t smoa_version_number(void) { return SMOA_VERSION_NUMBER; }
 
-void smoa_ctx_options_init(smoa_ctx_options *options) {
-    if (!options) return;
-    memset(options, 0, sizeof *options);
-    options->struct_size = sizeof *options;
-    options->log_level = SMOA_LOG_WARN;
+void smoa_ctx_options_init_sized(smoa_ctx_options *options, size_t size) {
+    const smoa_ctx_options defaults = {.struct_size = sizeof defaults, .log_level = SMOA_LOG_WARN};
+    smoa_options_fill(options, size, &defaults, sizeof defaults);
 }
 
-/* Copies what the caller's (possibly older, smaller) struct holds over the
- * defaults; later fields keep their defaults. */
 static smoa_status read_ctx_options(const smoa_ctx_options *in, smoa_ctx_options *out,
                                     smoa_error *err) {
     smoa_ctx_options_init(out);
-    if (!in) return SMOA_OK;
-    if (in->struct_size < sizeof(uint32_t))
-        return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT,
-                              "smoa_ctx_options.struct_size is %u; call smoa_ctx_options_init() first",
-                              in->struct_size);
-    size_t n = in->struct_size < sizeof *out ? in->struct_size : sizeof *out;
-    memcpy(out, in, n);
-    out->struct_size = sizeof *out;
+    smoa_status st = smoa_options_read(out, sizeof *out, in, "smoa_ctx_options", err);
+    if (st) return st;
     if (out->log_level > SMOA_LOG_NONE)
         return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "log_level %d is out of range",
                               (int)out->log_level);

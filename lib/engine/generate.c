@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "core/context.h"
+#include "core/options.h"
 #include "core/strbuf.h"
 #include "engine/sampler.h"
 #include "engine/session.h"
@@ -28,28 +29,18 @@ struct smoa_generation {
     gen_entry *entries;
 };
 
-void smoa_generate_options_init(smoa_generate_options *o) {
-    if (!o) return;
-    memset(o, 0, sizeof *o);
-    o->struct_size = sizeof *o;
-    o->max_tokens = DEFAULT_MAX_TOKENS;
+void smoa_generate_options_init_sized(smoa_generate_options *options, size_t size) {
+    const smoa_generate_options defaults = {.struct_size = sizeof defaults, .max_tokens = DEFAULT_MAX_TOKENS};
+    smoa_options_fill(options, size, &defaults, sizeof defaults);
 }
 
-void smoa_sampling_options_init(smoa_sampling_options *o) {
-    if (!o) return;
+void smoa_sampling_options_init_sized(smoa_sampling_options *options, size_t size) {
     smoa_sampler_params p;
     smoa_sampler_params_default(&p);
-    memset(o, 0, sizeof *o);
-    o->struct_size = sizeof *o;
-    o->temperature = p.temperature;
-    o->top_k = p.top_k;
-    o->top_p = p.top_p;
-    o->min_p = p.min_p;
-    o->repeat_penalty = p.repeat_penalty;
-    o->frequency_penalty = p.frequency_penalty;
-    o->presence_penalty = p.presence_penalty;
-    o->penalty_last_n = p.penalty_last_n;
-    o->seed = p.seed;
+    const smoa_sampling_options defaults = {sizeof defaults, p.temperature, p.top_k, p.top_p, p.min_p,
+                                            p.repeat_penalty, p.frequency_penalty, p.presence_penalty,
+                                            p.penalty_last_n, p.seed};
+    smoa_options_fill(options, size, &defaults, sizeof defaults);
 }
 
 const char *smoa_stop_reason_str(smoa_stop_reason r) {
@@ -103,32 +94,30 @@ smoa_stop_reason smoa_generation_stop_reason(const smoa_generation *g, size_t i)
 /* ------------------------------------------------------------------------ */
 /* Setup                                                                    */
 
-static smoa_sampler_params to_sampler_params(const smoa_sampling_options *in) {
+/* NULL gives the defaults. */
+static smoa_status to_sampler_params(const smoa_sampling_options *in, smoa_sampler_params *p, smoa_error *err) {
     smoa_sampling_options o;
     smoa_sampling_options_init(&o);
-    if (in && in->struct_size >= sizeof(uint32_t))
-        memcpy(&o, in, in->struct_size < sizeof o ? in->struct_size : sizeof o);
-    return (smoa_sampler_params){o.temperature, o.top_k, o.top_p, o.min_p, o.repeat_penalty,
-                                 o.frequency_penalty, o.presence_penalty, o.penalty_last_n, o.seed};
+    smoa_status st = smoa_options_read(&o, sizeof o, in, "smoa_sampling_options", err);
+    *p = (smoa_sampler_params){o.temperature, o.top_k, o.top_p, o.min_p, o.repeat_penalty,
+                               o.frequency_penalty, o.presence_penalty, o.penalty_last_n, o.seed};
+    return st;
 }
 
 smoa_status smoa_sampling_options_check(smoa_ctx *ctx, const smoa_sampling_options *options) {
     if (!ctx) return SMOA_ERR_INVALID_ARGUMENT;
     smoa_error *err = smoa_ctx_begin(ctx);
     if (!options) return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "options is NULL");
-    smoa_sampler_params p = to_sampler_params(options);
-    return smoa_sampler_params_validate(&p, err);
+    smoa_sampler_params p;
+    smoa_status st = to_sampler_params(options, &p, err);
+    return st ? st : smoa_sampler_params_validate(&p, err);
 }
 
 static smoa_status read_generate_options(const smoa_generate_options *in, smoa_generate_options *o,
                                          smoa_error *err) {
     smoa_generate_options_init(o);
-    if (!in) return SMOA_OK;
-    if (in->struct_size < sizeof(uint32_t))
-        return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT,
-                              "smoa_generate_options.struct_size is %u; call smoa_generate_options_init() first",
-                              in->struct_size);
-    memcpy(o, in, in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
+    smoa_status st = smoa_options_read(o, sizeof *o, in, "smoa_generate_options", err);
+    if (st) return st;
     if (o->n_stop && !o->stop) return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "n_stop > 0 but stop is NULL");
     for (size_t i = 0; i < o->n_stop; i++)
         if (!o->stop[i] || !o->stop[i][0])
@@ -157,8 +146,9 @@ static smoa_status init_entry(const smoa_session *s, const smoa_generate_options
     e->tokens = malloc(e->max_tokens * sizeof *e->tokens);
     if (!e->tokens) return smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
     const smoa_sampling_options *so = o->sampling_per_seq ? o->sampling_per_seq[i] : o->sampling;
-    smoa_sampler_params p = to_sampler_params(so);
-    return smoa_sampler_create(&p, s->m->n_vocab, &e->sampler, err);
+    smoa_sampler_params p;
+    smoa_status st = to_sampler_params(so, &p, err);
+    return st ? st : smoa_sampler_create(&p, s->m->n_vocab, &e->sampler, err);
 }
 
 /* ------------------------------------------------------------------------ */

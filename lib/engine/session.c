@@ -6,16 +6,15 @@
 #include <unistd.h>
 
 #include "core/context.h"
+#include "core/options.h"
 
 #define DEFAULT_MAX_CTX 4096
 #define DEFAULT_SEQ_MAX 16
 #define DEFAULT_BATCH 512
 
-void smoa_session_options_init(smoa_session_options *o) {
-    if (!o) return;
-    memset(o, 0, sizeof *o);
-    o->struct_size = sizeof *o;
-    o->device = SMOA_DEVICE_AUTO;
+void smoa_session_options_init_sized(smoa_session_options *options, size_t size) {
+    const smoa_session_options defaults = {.struct_size = sizeof defaults, .device = SMOA_DEVICE_AUTO};
+    smoa_options_fill(options, size, &defaults, sizeof defaults);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -29,14 +28,8 @@ static int cpu_count(void) {
 static smoa_status resolve_options(const smoa_ctx *ctx, const smoa_llama *m, const smoa_session_options *in,
                                    smoa_session_options *o, smoa_error *err) {
     smoa_session_options_init(o);
-    if (in) {
-        if (in->struct_size < sizeof(uint32_t))
-            return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT,
-                                  "smoa_session_options.struct_size is %u; call smoa_session_options_init() first",
-                                  in->struct_size);
-        memcpy(o, in, in->struct_size < sizeof *o ? in->struct_size : sizeof *o);
-        o->struct_size = sizeof *o;
-    }
+    smoa_status st = smoa_options_read(o, sizeof *o, in, "smoa_session_options", err);
+    if (st) return st;
     if (o->n_threads < 0 || o->device > SMOA_DEVICE_CUDA || o->n_seq_max > 4096 || o->n_batch > 65536)
         return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT,
                               "invalid session options (n_threads %d, device %u, n_seq_max %u, n_batch %u)",

@@ -7,28 +7,22 @@
 #include <string.h>
 
 #include "core/context.h"
+#include "core/options.h"
 #include "model/tensor_types.h"
 
 /* Architectures whose forward pass the engine implements. */
 static const char *const supported_architectures[] = {"llama"};
 
-void smoa_model_options_init(smoa_model_options *options) {
-    if (!options) return;
-    memset(options, 0, sizeof *options);
-    options->struct_size = sizeof *options;
-    options->load_mode = SMOA_LOAD_FULL;
+void smoa_model_options_init_sized(smoa_model_options *options, size_t size) {
+    const smoa_model_options defaults = {.struct_size = sizeof defaults, .load_mode = SMOA_LOAD_FULL};
+    smoa_options_fill(options, size, &defaults, sizeof defaults);
 }
 
 static smoa_status read_model_options(const smoa_model_options *in, smoa_model_options *out,
                                       smoa_error *err) {
     smoa_model_options_init(out);
-    if (!in) return SMOA_OK;
-    if (in->struct_size < sizeof(uint32_t))
-        return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT,
-                              "smoa_model_options.struct_size is %u; call smoa_model_options_init() first",
-                              in->struct_size);
-    memcpy(out, in, in->struct_size < sizeof *out ? in->struct_size : sizeof *out);
-    out->struct_size = sizeof *out;
+    smoa_status st = smoa_options_read(out, sizeof *out, in, "smoa_model_options", err);
+    if (st) return st;
     if (out->load_mode > SMOA_LOAD_METADATA)
         return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "load_mode %u is not a smoa_load_mode",
                               out->load_mode);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/context.h"
+#include "core/options.h"
 #include "core/rng.h"
 #include "model/gguf_writer.h"
 #include "model/quantize.h"
@@ -20,20 +21,12 @@ static const char chatml_template[] =
     "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + "
     "'<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
-void smoa_synthetic_options_init(smoa_synthetic_options *o) {
-    if (!o) return;
-    memset(o, 0, sizeof *o);
-    o->struct_size = sizeof *o;
-    o->n_vocab = 49152;
-    o->n_embd = 576;
-    o->n_layer = 30;
-    o->n_head = 9;
-    o->n_head_kv = 3;
-    o->n_ff = 1536;
-    o->n_ctx = 8192;
-    o->weight_type = SMOA_TYPE_Q4_1;
-    o->embd_type = SMOA_TYPE_Q8_0;
-    o->tied_output = 1;
+void smoa_synthetic_options_init_sized(smoa_synthetic_options *options, size_t size) {
+    const smoa_synthetic_options defaults = {
+        .struct_size = sizeof defaults, .n_vocab = 49152, .n_embd = 576, .n_layer = 30, .n_head = 9,
+        .n_head_kv = 3, .n_ff = 1536, .n_ctx = 8192, .weight_type = SMOA_TYPE_Q4_1,
+        .embd_type = SMOA_TYPE_Q8_0, .tied_output = 1};
+    smoa_options_fill(options, size, &defaults, sizeof defaults);
 }
 
 static smoa_status check_options(const smoa_synthetic_options *o, smoa_error *err) {
@@ -174,12 +167,8 @@ smoa_status smoa_synthetic_write(smoa_ctx *ctx, const char *path, const smoa_syn
     if (!path) return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "path is NULL");
     smoa_synthetic_options o;
     smoa_synthetic_options_init(&o);
-    if (options) {
-        if (options->struct_size < sizeof(uint32_t))
-            return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "smoa_synthetic_options.struct_size is not set");
-        memcpy(&o, options, options->struct_size < sizeof o ? options->struct_size : sizeof o);
-    }
-    smoa_status st = check_options(&o, err);
+    smoa_status st = smoa_options_read(&o, sizeof o, options, "smoa_synthetic_options", err);
+    if (st == SMOA_OK) st = check_options(&o, err);
     if (st) return st;
     smoa_gguf_writer *w = smoa_gguf_writer_new();
     if (!w || !build(w, &o)) st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory building the model");

@@ -208,7 +208,7 @@ class Context:
                  log_level: LogLevel = LogLevel.WARN):
         self._lib = load_library()
         options = _capi.smoa_ctx_options()
-        self._lib.smoa_ctx_options_init(ctypes.byref(options))
+        self._lib.smoa_ctx_options_init_sized(ctypes.byref(options), ctypes.sizeof(options))
         options.struct_size = ctypes.sizeof(options)
         options.n_threads = n_threads
         options.log_level = int(log_level)
@@ -288,7 +288,7 @@ class Model:
         self._context = context if context is not None else Context()
         self._lib = self._context._lib
         options = _capi.smoa_model_options()
-        self._lib.smoa_model_options_init(ctypes.byref(options))
+        self._lib.smoa_model_options_init_sized(ctypes.byref(options), ctypes.sizeof(options))
         options.struct_size = ctypes.sizeof(options)
         options.load_mode = int(load_mode)
         handle = _capi.smoa_model_p()
@@ -487,7 +487,7 @@ class Sampling:
 
     def __init__(self, **fields):
         options = _capi.smoa_sampling_options()
-        load_library().smoa_sampling_options_init(ctypes.byref(options))
+        load_library().smoa_sampling_options_init_sized(ctypes.byref(options), ctypes.sizeof(options))
         options.struct_size = ctypes.sizeof(options)
         _set_fields(options, fields, "Sampling()")
         self._options = options
@@ -588,7 +588,7 @@ class Session:
         self._context = context if context is not None else Context()
         self._lib = self._context._lib
         options = _capi.smoa_session_options()
-        self._lib.smoa_session_options_init(ctypes.byref(options))
+        self._lib.smoa_session_options_init_sized(ctypes.byref(options), ctypes.sizeof(options))
         options.struct_size = ctypes.sizeof(options)
         options.n_ctx = n_ctx
         options.n_seq_max = n_seq_max
@@ -736,7 +736,7 @@ class Session:
         seqs = list(seqs)
         n = len(seqs)
         options = _capi.smoa_generate_options()
-        self._lib.smoa_generate_options_init(ctypes.byref(options))
+        self._lib.smoa_generate_options_init_sized(ctypes.byref(options), ctypes.sizeof(options))
         options.struct_size = ctypes.sizeof(options)
         # Pointers assigned to the struct's fields keep their targets alive.
         if isinstance(max_tokens, int):
@@ -814,7 +814,7 @@ def write_synthetic_model(path: Union[str, os.PathLike], context: Optional[Conte
     """
     context = context if context is not None else Context()
     options = _capi.smoa_synthetic_options()
-    context._lib.smoa_synthetic_options_init(ctypes.byref(options))
+    context._lib.smoa_synthetic_options_init_sized(ctypes.byref(options), ctypes.sizeof(options))
     options.struct_size = ctypes.sizeof(options)
     _set_fields(options, shape, "write_synthetic_model()")
     context.check(context._lib.smoa_synthetic_write(context.handle, os.fsencode(path),

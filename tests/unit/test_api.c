@@ -72,6 +72,16 @@ static void test_ctx_options_versioning(void **state) {
     assert_int_equal(smoa_ctx_create(&o, &ctx), SMOA_OK);
     smoa_ctx_destroy(ctx);
     smoa_ctx_destroy(NULL); /* harmless */
+
+    /* an older caller's init writes only its own, smaller struct */
+    unsigned char buf[sizeof(smoa_ctx_options) + 16];
+    memset(buf, 0xAB, sizeof buf);
+    size_t old_size = offsetof(smoa_ctx_options, n_threads);
+    smoa_ctx_options_init_sized((smoa_ctx_options *)buf, old_size);
+    for (size_t i = old_size; i < sizeof buf; i++) assert_int_equal(buf[i], 0xAB);
+    uint32_t written_size;
+    memcpy(&written_size, buf, sizeof written_size);
+    assert_int_equal(written_size, old_size);
 }
 
 typedef struct log_capture {
