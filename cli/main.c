@@ -9,6 +9,7 @@ static void usage(FILE *out) {
             "usage: smoa <command> [options]\n"
             "\n"
             "commands:\n"
+            "  run        answer a question with several agents (single, MoA or SMoA)\n"
             "  info       print a GGUF model's metadata, tensors and tokenizer\n"
             "  tokenize   show the tokens of a chat prompt (or of raw text)\n"
             "  generate   continue a prompt, streaming the tokens\n"
@@ -26,6 +27,7 @@ int main(int argc, char **argv) {
         return 2;
     }
     const char *cmd = argv[1];
+    if (strcmp(cmd, "run") == 0) return cli_run(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0) return cli_info(argc - 1, argv + 1);
     if (strcmp(cmd, "tokenize") == 0) return cli_tokenize(argc - 1, argv + 1);
     if (strcmp(cmd, "generate") == 0) return cli_generate(argc - 1, argv + 1);

@@ -427,6 +427,93 @@ SMOA_API smoa_stop_reason smoa_generation_stop_reason(const smoa_generation *gen
 SMOA_API const char *smoa_stop_reason_str(smoa_stop_reason reason);
 
 /* ------------------------------------------------------------------------ */
+/* Multi-agent runs: single, MoA and SMoA                                   */
+
+typedef enum smoa_mode {
+    SMOA_MODE_SINGLE = 0, /* one agent answers                              */
+    SMOA_MODE_MOA = 1,    /* dense: every response goes forward, no stop    */
+    SMOA_MODE_SMOA = 2    /* roles, top-k selection, early stop             */
+} smoa_mode;
+
+typedef enum smoa_judge_kind {
+    SMOA_JUDGE_GENERATIVE = 0, /* the judge writes reasoning + JSON choice  */
+    SMOA_JUDGE_SCORE = 1       /* P(yes) per response from one prefill each,
+                                  then top-k of the scores                  */
+} smoa_judge_kind;
+
+typedef enum smoa_moderator_kind {
+    SMOA_MODERATOR_JUDGE = 0,            /* the generative judge's end flag  */
+    SMOA_MODERATOR_AGREE_NUMBER = 1,     /* kept responses end in one number */
+    SMOA_MODERATOR_AGREE_CHOICE = 2,     /* ... or pick one option letter   */
+    SMOA_MODERATOR_NONE = 3
+} smoa_moderator_kind;
+
+typedef struct smoa_run_options {
+    uint32_t struct_size;
+    uint32_t mode;                 /* smoa_mode; default SMOA_MODE_SMOA       */
+    uint32_t n_proposers;          /* n; default 4                            */
+    uint32_t k;                    /* kept per layer; default 2               */
+    uint32_t n_layers;             /* proposer rounds; default 2              */
+    uint32_t judge;                /* smoa_judge_kind                         */
+    uint32_t moderator;            /* smoa_moderator_kind                     */
+    uint32_t separate_moderator;   /* 1: moderator is its own call (generative) */
+    float temperature;             /* every call; default 0.7                 */
+    uint32_t max_tokens;           /* per proposer response; default 256      */
+    uint32_t judge_max_tokens;     /* default 256                             */
+    uint32_t aggregator_max_tokens; /* default 256                            */
+    uint64_t seed;                 /* sampling and judge fallbacks; default 42 */
+    const char *const *roles;      /* n personas, or NULL for the defaults   */
+    smoa_token_fn on_answer;       /* the final answer, streamed (seq -1)     */
+    void *user_data;
+    const volatile int32_t *cancel;
+} smoa_run_options;
+
+SMOA_API void smoa_run_options_init_sized(smoa_run_options *options, size_t size);
+static inline void smoa_run_options_init(smoa_run_options *options) {
+    smoa_run_options_init_sized(options, sizeof *options);
+}
+
+/* The outcome of one query: answer, trace and cost account. */
+typedef struct smoa_run smoa_run;
+
+/* Answers one question with the session's model (all agents share its
+ * weights; the session needs n_seq_max >= n_proposers + 1). On success
+ * *out holds the answer, the trace and the costs; a failure of one agent
+ * drops its response and is recorded in the trace. */
+SMOA_API smoa_status smoa_run_query(smoa_ctx *ctx, smoa_session *session, const char *question,
+                                    const smoa_run_options *options, smoa_run **out);
+SMOA_API void smoa_run_free(smoa_run *run);
+SMOA_API const char *smoa_run_answer(const smoa_run *run, size_t *len);
+/* Every prompt, response, score, choice and stop decision, with tokens and
+ * times, as JSON (schema: docs/trace.md). */
+SMOA_API const char *smoa_run_trace_json(const smoa_run *run, size_t *len);
+
+typedef enum smoa_stage {
+    SMOA_STAGE_PROPOSE = 0,
+    SMOA_STAGE_JUDGE = 1,
+    SMOA_STAGE_MODERATE = 2,
+    SMOA_STAGE_AGGREGATE = 3,
+    SMOA_STAGE_TOTAL = 4
+} smoa_stage;
+
+typedef struct smoa_cost {
+    uint32_t struct_size;
+    uint64_t prompt_tokens;    /* summed over the stage's calls, each call's
+                                  whole prompt (the papers' cost metric)    */
+    uint64_t prefill_tokens;   /* prompt tokens actually computed (shared
+                                  prefixes once)                            */
+    uint64_t generated_tokens;
+    uint32_t calls;            /* model calls (one per agent response)     */
+    double seconds;            /* wall time                                */
+} smoa_cost;
+
+SMOA_API smoa_status smoa_run_cost(const smoa_run *run, smoa_stage stage, smoa_cost *out);
+/* Seconds from the start of the query to the first answer byte. */
+SMOA_API double smoa_run_ttft(const smoa_run *run);
+/* Proposer rounds run (fewer than n_layers after an early stop). */
+SMOA_API uint32_t smoa_run_layers(const smoa_run *run);
+
+/* ------------------------------------------------------------------------ */
 /* Synthetic models                                                         */
 
 /* A valid llama GGUF with random weights, for tests and benchmarks where

@@ -157,7 +157,7 @@ smoa_status smoa_session_check_seq(const smoa_session *s, int32_t seq, smoa_erro
     return SMOA_OK;
 }
 
-static smoa_status new_seq(smoa_session *s, int32_t *out, smoa_error *err) {
+smoa_status smoa_session_new_seq(smoa_session *s, int32_t *out, smoa_error *err) {
     for (uint32_t i = 0; i < s->opts.n_seq_max; i++)
         if (!s->seqs[i].alive) {
             s->seqs[i].alive = true;
@@ -173,7 +173,7 @@ smoa_status smoa_seq_create(smoa_ctx *ctx, smoa_session *s, int32_t *out_seq) {
     if (!ctx) return SMOA_ERR_INVALID_ARGUMENT;
     smoa_error *err = smoa_ctx_begin(ctx);
     if (!s || !out_seq) return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "session and out_seq are required");
-    return new_seq(s, out_seq, err);
+    return smoa_session_new_seq(s, out_seq, err);
 }
 
 smoa_status smoa_seq_fork(smoa_ctx *ctx, smoa_session *s, int32_t src, int32_t *out_seq) {
@@ -181,7 +181,7 @@ smoa_status smoa_seq_fork(smoa_ctx *ctx, smoa_session *s, int32_t src, int32_t *
     smoa_error *err = smoa_ctx_begin(ctx);
     if (!s || !out_seq) return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "session and out_seq are required");
     smoa_status st = smoa_session_check_seq(s, src, err);
-    if (st || (st = new_seq(s, out_seq, err))) return st;
+    if (st || (st = smoa_session_new_seq(s, out_seq, err))) return st;
     smoa_seq_state *dst = &s->seqs[*out_seq], *from = &s->seqs[src];
     smoa_kv_seq_share(&s->pool, &dst->kv, &from->kv);
     dst->has_logits = from->has_logits;

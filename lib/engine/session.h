@@ -51,6 +51,9 @@ typedef struct smoa_seq_tokens {
 smoa_status smoa_session_run(smoa_session *s, const smoa_seq_tokens *entries, size_t n_entries,
                              smoa_error *err);
 
+/* A new, empty sequence; SMOA_ERR_CONTEXT_FULL when all are in use. */
+smoa_status smoa_session_new_seq(smoa_session *s, int32_t *out, smoa_error *err);
+
 /* SMOA_OK when seq names a live sequence of s. */
 smoa_status smoa_session_check_seq(const smoa_session *s, int32_t seq, smoa_error *err);
 

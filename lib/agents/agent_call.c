@@ -1,0 +1,223 @@
+/* agent_call.c - batched model calls for agents (see agent_call.h). */
+#include "agents/agent_call.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/context.h"
+#include "engine/session.h"
+#include "model/chat_template.h"
+#include "model/vocab.h"
+
+/* Below this many shared tokens a fork saves less than it costs. */
+#define MIN_SHARED_PREFIX 8
+
+typedef struct call_tokens {
+    int32_t *ids;
+    uint32_t n;
+    int32_t seq;     /* -1 while it has none */
+    bool failed;
+} call_tokens;
+
+void smoa_agent_call_free(smoa_agent_call *call) { smoa_strbuf_free(&call->response); }
+
+/* The call's messages rendered with the model's chat template (plain ChatML
+ * when it has none) and tokenized with its special tokens. */
+static smoa_status render(const smoa_model *m, const smoa_agent_call *c, const char *suffix, call_tokens *out,
+                          smoa_error *err) {
+    const char *roles[] = {"system", "user"}, *contents[] = {c->system, c->user};
+    size_t first = c->system ? 0 : 1;
+    smoa_strbuf text = {0};
+    const char *tmpl = m->chat_template ? m->chat_template : "chatml";
+    smoa_status st = smoa_chat_template_render(tmpl, roles + first, contents + first, 2 - first, true, &text, err);
+    if (st == SMOA_OK && suffix && !smoa_strbuf_append_str(&text, suffix))
+        st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+    size_t n = 0;
+    if (st == SMOA_OK) {
+        st = smoa_vocab_tokenize(m->vocab, text.data, text.len, SMOA_TOKENIZE_PARSE_SPECIAL, NULL, 0, &n, err);
+        if (st == SMOA_ERR_BUFFER_TOO_SMALL || st == SMOA_OK) {
+            out->ids = malloc((n ? n : 1) * sizeof *out->ids);
+            st = out->ids ? smoa_vocab_tokenize(m->vocab, text.data, text.len, SMOA_TOKENIZE_PARSE_SPECIAL, out->ids,
+                                                n, &n, err)
+                          : smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+        }
+    }
+    out->n = (uint32_t)n;
+    out->seq = -1;
+    smoa_strbuf_free(&text);
+    return st;
+}
+
+/* Longest token prefix all prompts share, leaving each at least one token
+ * of its own (the token whose logits start its answer). */
+static uint32_t common_prefix(const call_tokens *t, size_t n) {
+    uint32_t len = t[0].n;
+    for (size_t i = 1; i < n; i++) {
+        uint32_t j = 0;
+        while (j < len && j < t[i].n && t[i].ids[j] == t[0].ids[j]) j++;
+        len = j;
+    }
+    for (size_t i = 0; i < n; i++)
+        if (len >= t[i].n) len = t[i].n - 1;
+    return len;
+}
+
+static void release(smoa_session *s, call_tokens *t, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].seq >= 0) smoa_seq_free(s, t[i].seq);
+        free(t[i].ids);
+    }
+    free(t);
+}
+
+/* Gives every call a sequence holding its prompt, sharing the common prefix;
+ * *prefilled counts the tokens computed. Calls whose prompt cannot fit are
+ * marked failed. */
+static smoa_status prefill_all(smoa_session *s, call_tokens *t, size_t n, uint64_t *prefilled, smoa_error *err) {
+    uint32_t shared = n > 1 ? common_prefix(t, n) : 0;
+    int32_t base = -1;
+    smoa_status st = SMOA_OK;
+    *prefilled = 0;
+    if (shared >= MIN_SHARED_PREFIX) {
+        smoa_seq_tokens e = {0, t[0].ids, shared};
+        if ((st = smoa_session_new_seq(s, &base, err)) != SMOA_OK) return st;
+        e.seq = base;
+        if (smoa_session_run(s, &e, 1, err) == SMOA_OK) *prefilled += shared;
+        else shared = 0;
+    } else {
+        shared = 0;
+    }
+    smoa_seq_tokens *entries = malloc(n * sizeof *entries);
+    if (!entries) st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+    size_t n_entries = 0;
+    for (size_t i = 0; st == SMOA_OK && i < n; i++) {
+        if ((st = smoa_session_new_seq(s, &t[i].seq, err)) != SMOA_OK) break;
+        if (shared) smoa_kv_seq_share(&s->pool, &s->seqs[t[i].seq].kv, &s->seqs[base].kv);
+        if (t[i].n > s->opts.n_ctx) t[i].failed = true;
+        else entries[n_entries++] = (smoa_seq_tokens){t[i].seq, t[i].ids + shared, t[i].n - shared};
+    }
+    if (base >= 0) smoa_seq_free(s, base);
+    if (st == SMOA_OK && n_entries && smoa_session_run(s, entries, n_entries, err) != SMOA_OK) {
+        /* e.g. the KV budget cannot hold them all at once: one by one */
+        for (size_t i = 0; i < n_entries; i++) {
+            smoa_status one = smoa_session_run(s, &entries[i], 1, err);
+            for (size_t j = 0; j < n; j++)
+                if (t[j].seq == entries[i].seq && one != SMOA_OK) t[j].failed = true;
+        }
+    }
+    for (size_t i = 0; st == SMOA_OK && i < n_entries; i++) *prefilled += entries[i].n;
+    free(entries);
+    return st == SMOA_OK ? (smoa_error_clear(err), SMOA_OK) : st;
+}
+
+static smoa_status render_all(const smoa_model *m, smoa_agent_call *calls, size_t n, const char *suffix,
+                              call_tokens **out, smoa_error *err) {
+    call_tokens *t = calloc(n, sizeof *t);
+    if (!t) return smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+    for (size_t i = 0; i < n; i++) t[i].seq = -1;
+    for (size_t i = 0; i < n; i++) {
+        smoa_status st = render(m, &calls[i], suffix, &t[i], err);
+        if (st) {
+            for (size_t j = 0; j <= i; j++) free(t[j].ids);
+            free(t);
+            return st;
+        }
+        calls[i].prompt_tokens = t[i].n;
+    }
+    *out = t;
+    return SMOA_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static smoa_status generate_prefilled(smoa_ctx *ctx, smoa_session *s, smoa_agent_call *calls, call_tokens *t, size_t n,
+                                      const smoa_call_settings *cs, smoa_error *err) {
+    int32_t *seqs = malloc(n * sizeof *seqs);
+    smoa_sampling_options *so = malloc(n * sizeof *so);
+    const smoa_sampling_options **per_seq = malloc(n * sizeof *per_seq);
+    size_t *which = malloc(n * sizeof *which);
+    smoa_status st = seqs && so && per_seq && which ? SMOA_OK : smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+    size_t m = 0;
+    for (size_t i = 0; st == SMOA_OK && i < n; i++) {
+        if (t[i].failed) {
+            calls[i].stop = SMOA_STOP_CONTEXT;
+            continue;
+        }
+        smoa_sampling_options_init(&so[m]);
+        so[m].temperature = cs->temperature;
+        so[m].seed = calls[i].seed;
+        per_seq[m] = &so[m];
+        seqs[m] = t[i].seq;
+        which[m++] = i;
+    }
+    smoa_generation *g = NULL;
+    if (st == SMOA_OK && m) {
+        smoa_generate_options o;
+        smoa_generate_options_init(&o);
+        o.max_tokens = cs->max_tokens;
+        o.sampling_per_seq = per_seq;
+        o.on_token = cs->stream;
+        o.user_data = cs->user_data;
+        o.cancel = cs->cancel;
+        st = smoa_generate(ctx, s, seqs, m, &o, &g);
+        if (st != SMOA_OK && st != SMOA_ERR_CANCELLED && err != &ctx->error) *err = ctx->error;
+    }
+    for (size_t j = 0; g && j < m; j++) {
+        smoa_agent_call *c = &calls[which[j]];
+        size_t len;
+        const char *text = smoa_generation_text(g, j, &len);
+        if (!smoa_strbuf_append(&c->response, text, len)) st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+        c->generated_tokens = smoa_generation_n_tokens(g, j);
+        c->stop = smoa_generation_stop_reason(g, j);
+    }
+    smoa_generation_free(g);
+    free(seqs);
+    free(so);
+    free(per_seq);
+    free(which);
+    return st;
+}
+
+static void account(smoa_run *run, smoa_stage stage, const smoa_agent_call *calls, size_t n, uint64_t prefilled,
+                    double seconds) {
+    for (size_t i = 0; i < n; i++) /* the batch's wall time and shared prefill go to its first call */
+        smoa_run_count(run, stage, calls[i].prompt_tokens, i == 0 ? prefilled : 0, calls[i].generated_tokens,
+                       i == 0 ? seconds : 0);
+}
+
+smoa_status smoa_agents_generate(smoa_ctx *ctx, smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n,
+                                 const smoa_call_settings *cs, smoa_error *err) {
+    double t0 = smoa_now();
+    call_tokens *t;
+    uint64_t prefilled = 0;
+    smoa_status st = render_all(s->model, calls, n, NULL, &t, err);
+    if (st) return st;
+    st = prefill_all(s, t, n, &prefilled, err);
+    if (st == SMOA_OK) st = generate_prefilled(ctx, s, calls, t, n, cs, err);
+    release(s, t, n);
+    double seconds = smoa_now() - t0;
+    for (size_t i = 0; i < n; i++) calls[i].seconds = seconds;
+    account(run, cs->stage, calls, n, prefilled, seconds);
+    return st;
+}
+
+smoa_status smoa_agents_score(smoa_ctx *ctx, smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n,
+                              const int32_t *ids, size_t n_ids, float *out, smoa_error *err) {
+    (void)ctx;
+    double t0 = smoa_now();
+    call_tokens *t;
+    uint64_t prefilled = 0;
+    smoa_status st = render_all(s->model, calls, n, NULL, &t, err);
+    if (st) return st;
+    st = prefill_all(s, t, n, &prefilled, err);
+    for (size_t i = 0; st == SMOA_OK && i < n; i++) {
+        const float *logits = t[i].failed ? NULL : smoa_seq_logits(s, t[i].seq);
+        calls[i].stop = logits ? SMOA_STOP_NONE : SMOA_STOP_CONTEXT;
+        for (size_t j = 0; j < n_ids; j++) out[i * n_ids + j] = logits ? logits[ids[j]] : -INFINITY;
+    }
+    release(s, t, n);
+    double seconds = smoa_now() - t0;
+    account(run, SMOA_STAGE_JUDGE, calls, n, prefilled, seconds);
+    return st;
+}

@@ -1,0 +1,54 @@
+/* agent_call.h - running several agents' model calls as one batch: render
+ * each call's messages with the chat template, prefill all prompts
+ * together (their common token prefix once, then forked), generate all
+ * together, and account tokens and time. */
+#ifndef SMOA_AGENTS_AGENT_CALL_H
+#define SMOA_AGENTS_AGENT_CALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agents/run.h"
+#include "core/error.h"
+#include "core/strbuf.h"
+#include "smoa.h"
+
+enum { SMOA_CALL_MAX_MESSAGES = 2 };
+
+typedef struct smoa_agent_call {
+    /* in */
+    const char *system;          /* NULL: no system message                */
+    const char *user;
+    uint64_t seed;
+    /* out */
+    uint32_t prompt_tokens;
+    smoa_strbuf response;
+    uint32_t generated_tokens;
+    smoa_stop_reason stop;
+    double seconds;
+} smoa_agent_call;
+
+typedef struct smoa_call_settings {
+    float temperature;
+    uint32_t max_tokens;
+    smoa_stage stage;            /* whose account the calls go to           */
+    smoa_token_fn stream;        /* streams call 0's text (the aggregator)  */
+    void *user_data;
+    const volatile int32_t *cancel;
+} smoa_call_settings;
+
+/* Runs every call to completion. A call that fails on its own (its prompt
+ * does not fit, its sequence errs) ends with stop SMOA_STOP_ERROR or
+ * SMOA_STOP_CONTEXT and an empty response; the others go on. */
+smoa_status smoa_agents_generate(smoa_ctx *ctx, smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n,
+                                 const smoa_call_settings *settings, smoa_error *err);
+
+/* Prefills each call's prompt with `suffix` appended to the rendered
+ * assistant turn (e.g. nothing, or a forced first word) and returns, per
+ * call, the logits' values at the given token ids: out[i * n_ids + j]. */
+smoa_status smoa_agents_score(smoa_ctx *ctx, smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n,
+                              const int32_t *ids, size_t n_ids, float *out, smoa_error *err);
+
+void smoa_agent_call_free(smoa_agent_call *call);
+
+#endif

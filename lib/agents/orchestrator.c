@@ -1,0 +1,372 @@
+/* orchestrator.c - one query through single, MoA or SMoA mode.
+ *
+ *   SMoA: layer 1: n role-played proposers answer together (one batch)
+ *         -> judge keeps k of the n -> moderator: stop? -> layer 2..L:
+ *         proposers refine the k kept (roles kept) -> ... -> the judge
+ *         selects after the last layer too -> aggregator answers from k.
+ *   MoA:  the same without roles, judge or stop: every response goes on.
+ *   single: the aggregator model answers alone.
+ * Every call, choice and stop decision goes into the run's trace. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "agents/agent_call.h"
+#include "agents/extract.h"
+#include "agents/judge_parse.h"
+#include "agents/prompts.h"
+#include "agents/run.h"
+#include "core/context.h"
+#include "core/options.h"
+#include "engine/session.h"
+#include "engine/topk.h"
+#include "model/vocab.h"
+
+#define MAX_PROPOSERS 16
+#define MAX_LAYERS 8
+#define RESPONSE_CLIP_BYTES 1500 /* each response as shown to later calls */
+
+typedef struct orchestra {
+    smoa_ctx *ctx;
+    smoa_session *session;
+    smoa_run *run;
+    smoa_run_options o;
+    const char *question;
+    smoa_error *err;
+    const char *roles[MAX_PROPOSERS];   /* NULL for MoA (no personas)         */
+    smoa_strbuf responses[MAX_PROPOSERS]; /* the last layer's answers        */
+    bool usable[MAX_PROPOSERS];         /* false: the call failed or is empty */
+    int32_t kept[MAX_PROPOSERS];        /* indices going forward              */
+    size_t n_kept;
+    uint64_t call_seed;                 /* advances with every call           */
+} orchestra;
+
+void smoa_run_options_init_sized(smoa_run_options *options, size_t size) {
+    const smoa_run_options defaults = {.struct_size = sizeof defaults, .mode = SMOA_MODE_SMOA, .n_proposers = 4,
+                                       .k = 2, .n_layers = 2, .judge = SMOA_JUDGE_GENERATIVE,
+                                       .moderator = SMOA_MODERATOR_JUDGE, .temperature = 0.7f, .max_tokens = 256,
+                                       .judge_max_tokens = 256, .aggregator_max_tokens = 256, .seed = 42};
+    smoa_options_fill(options, size, &defaults, sizeof defaults);
+}
+
+static smoa_status check_options(const smoa_run_options *o, const smoa_session *s, smoa_error *err) {
+    if (o->mode > SMOA_MODE_SMOA || o->judge > SMOA_JUDGE_SCORE || o->moderator > SMOA_MODERATOR_NONE)
+        return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "unknown mode, judge or moderator kind");
+    if (o->n_proposers < 1 || o->n_proposers > MAX_PROPOSERS || o->k < 1 || o->k > o->n_proposers ||
+        o->n_layers < 1 || o->n_layers > MAX_LAYERS)
+        return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT,
+                              "need 1 <= k <= n <= %d and 1 <= layers <= %d (n %u, k %u, layers %u)", MAX_PROPOSERS,
+                              MAX_LAYERS, o->n_proposers, o->k, o->n_layers);
+    if (!(o->temperature >= 0) || !isfinite(o->temperature) || !o->max_tokens || !o->judge_max_tokens ||
+        !o->aggregator_max_tokens)
+        return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "temperature must be >= 0 and token budgets > 0");
+    if (s->opts.n_seq_max < o->n_proposers + 1)
+        return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT,
+                              "the session holds %u sequences; %u proposers need n_seq_max >= %u", s->opts.n_seq_max,
+                              o->n_proposers, o->n_proposers + 1);
+    for (uint32_t i = 0; o->roles && i < o->n_proposers; i++)
+        if (!o->roles[i] || !o->roles[i][0])
+            return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "role %u is NULL or empty", i);
+    return SMOA_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Trace helpers                                                            */
+
+static json_t *call_json(const smoa_agent_call *c, int agent, const char *role) {
+    return json_pack("{s:i, s:s?, s:s?, s:s%, s:i, s:i, s:s, s:f}", "agent", agent, "role", role, "system", c->system,
+                     "text", c->response.data ? c->response.data : "", c->response.len, "prompt_tokens",
+                     (int)c->prompt_tokens, "generated_tokens", (int)c->generated_tokens, "stop",
+                     smoa_stop_reason_str(c->stop), "seconds", c->seconds);
+}
+
+static json_t *indices_json(const int32_t *idx, size_t n) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < n; i++) json_array_append_new(a, json_integer(idx[i]));
+    return a;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Proposers                                                                */
+
+/* The system message of proposer i in a layer: its role, plus the
+ * synthesis instructions and the kept responses after layer 1. */
+static bool proposer_system(orchestra *q, size_t layer, size_t i, smoa_strbuf *out) {
+    const char *role = q->roles[i];
+    if (layer == 0) return role ? smoa_strbuf_append_str(out, role) : true;
+    const char *kept[MAX_PROPOSERS];
+    for (size_t j = 0; j < q->n_kept; j++) kept[j] = q->responses[q->kept[j]].data;
+    return smoa_prompt_synthesis(out, role, kept, q->n_kept, RESPONSE_CLIP_BYTES);
+}
+
+static smoa_status propose(orchestra *q, size_t layer, json_t *layer_json) {
+    size_t n = q->o.n_proposers;
+    smoa_agent_call calls[MAX_PROPOSERS] = {0};
+    smoa_strbuf systems[MAX_PROPOSERS] = {0};
+    smoa_status st = SMOA_OK;
+    for (size_t i = 0; i < n && st == SMOA_OK; i++) {
+        if (!proposer_system(q, layer, i, &systems[i])) st = smoa_error_set(q->err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+        calls[i].system = systems[i].len ? systems[i].data : NULL;
+        calls[i].user = q->question;
+        calls[i].seed = q->call_seed++;
+    }
+    smoa_call_settings cs = {q->o.temperature, q->o.max_tokens, SMOA_STAGE_PROPOSE, NULL, NULL, q->o.cancel};
+    if (st == SMOA_OK) st = smoa_agents_generate(q->ctx, q->session, q->run, calls, n, &cs, q->err);
+    json_t *proposers = json_array();
+    for (size_t i = 0; i < n; i++) {
+        json_array_append_new(proposers, call_json(&calls[i], (int)i, q->roles[i]));
+        smoa_strbuf_free(&q->responses[i]);
+        q->responses[i] = calls[i].response; /* ownership moves */
+        calls[i].response = (smoa_strbuf){0};
+        q->usable[i] = q->responses[i].len > 0 && calls[i].stop != SMOA_STOP_ERROR;
+        smoa_strbuf_free(&systems[i]);
+    }
+    json_object_set_new(layer_json, "proposers", proposers);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Judges                                                                   */
+
+/* Indices of the usable responses; a failed call's response is dropped. */
+static size_t usable_indices(const orchestra *q, int32_t *idx) {
+    size_t n = 0;
+    for (size_t i = 0; i < q->o.n_proposers; i++)
+        if (q->usable[i]) idx[n++] = (int32_t)i;
+    return n;
+}
+
+/* The single token id a word is, or -1. */
+static int32_t word_token(const smoa_vocab *v, const char *word) {
+    int32_t id;
+    size_t n;
+    smoa_status st = smoa_vocab_tokenize(v, word, strlen(word), 0, &id, 1, &n, NULL);
+    return st == SMOA_OK && n == 1 ? id : -1;
+}
+
+/* Scoring judge: log-odds of "Yes" over "No" as the first word of the
+ * verdict, one prefill per response (batched), then top-k gating. */
+static smoa_status judge_by_score(orchestra *q, const int32_t *cand, size_t n_cand, json_t *judge) {
+    const smoa_vocab *v = q->session->model->vocab;
+    size_t n_yes, n_no;
+    const char *const *yes = smoa_prompt_verdict_words(SMOA_VERDICT_YES, &n_yes);
+    const char *const *no = smoa_prompt_verdict_words(SMOA_VERDICT_NO, &n_no);
+    int32_t ids[2] = {word_token(v, yes[0]), word_token(v, no[0])};
+    if (ids[0] < 0 || ids[1] < 0)
+        return smoa_error_set(q->err, SMOA_ERR_UNSUPPORTED, "the vocabulary has no single token for '%s'/'%s'", yes[0],
+                              no[0]);
+    smoa_agent_call calls[MAX_PROPOSERS] = {0};
+    smoa_strbuf users[MAX_PROPOSERS] = {0};
+    smoa_status st = SMOA_OK;
+    for (size_t i = 0; i < n_cand && st == SMOA_OK; i++) {
+        if (!smoa_prompt_score(&users[i], q->question, q->responses[cand[i]].data, RESPONSE_CLIP_BYTES))
+            st = smoa_error_set(q->err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+        calls[i].user = users[i].data;
+    }
+    float pair[MAX_PROPOSERS * 2], scores[MAX_PROPOSERS], weights[MAX_PROPOSERS];
+    if (st == SMOA_OK) st = smoa_agents_score(q->ctx, q->session, q->run, calls, n_cand, ids, 2, pair, q->err);
+    json_t *scored = json_array();
+    for (size_t i = 0; i < n_cand; i++) {
+        scores[i] = pair[2 * i] - pair[2 * i + 1];
+        json_array_append_new(scored, json_pack("{s:i, s:f}", "agent", cand[i], "yes_minus_no", (double)scores[i]));
+        smoa_strbuf_free(&users[i]);
+    }
+    size_t k = q->o.k < n_cand ? q->o.k : n_cand;
+    int32_t top[MAX_PROPOSERS];
+    if (st == SMOA_OK) smoa_topk_gating(scores, 1, (int)n_cand, (int)k, top, weights);
+    q->n_kept = st == SMOA_OK ? k : 0;
+    for (size_t j = 0; j < q->n_kept; j++) q->kept[j] = cand[top[j]];
+    json_object_set_new(judge, "kind", json_string("score"));
+    json_object_set_new(judge, "scores", scored);
+    return st;
+}
+
+/* One generative judge/moderator call over the candidates. */
+static smoa_status judge_call(orchestra *q, smoa_judge_ask ask, const int32_t *cand, size_t n_cand,
+                              smoa_judge_result *r, json_t *out) {
+    const char *texts[MAX_PROPOSERS];
+    for (size_t i = 0; i < n_cand; i++) texts[i] = q->responses[cand[i]].data;
+    smoa_strbuf prompt = {0};
+    smoa_agent_call call = {.seed = q->call_seed++};
+    if (!smoa_prompt_judge(&prompt, ask, q->question, texts, n_cand, q->o.k, RESPONSE_CLIP_BYTES)) {
+        smoa_strbuf_free(&prompt);
+        return smoa_error_set(q->err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+    }
+    call.user = prompt.data;
+    smoa_stage stage = ask == SMOA_JUDGE_ASK_END ? SMOA_STAGE_MODERATE : SMOA_STAGE_JUDGE;
+    smoa_call_settings cs = {q->o.temperature, q->o.judge_max_tokens, stage, NULL, NULL, q->o.cancel};
+    smoa_status st = smoa_agents_generate(q->ctx, q->session, q->run, &call, 1, &cs, q->err);
+    unsigned fields = ask == SMOA_JUDGE_ASK_SELECT ? SMOA_JUDGE_EXPECT_SELECTION
+                      : ask == SMOA_JUDGE_ASK_END  ? SMOA_JUDGE_EXPECT_END
+                                                   : SMOA_JUDGE_EXPECT_BOTH;
+    smoa_judge_params jp = {(int32_t)n_cand, (int32_t)q->o.k, q->o.seed + q->call_seed, fields};
+    if (st == SMOA_OK)
+        st = smoa_judge_parse(call.response.data ? call.response.data : "", call.response.len, &jp, r, q->err);
+    json_object_set_new(out, "call", call_json(&call, -1, NULL));
+    if (st == SMOA_OK)
+        json_object_set_new(out, "parse", json_pack("{s:b, s:s, s:s, s:b}", "parsed_ok", r->parsed_ok, "method",
+                                                    smoa_judge_method_name(r->method), "note", r->note, "end", r->end));
+    smoa_agent_call_free(&call);
+    smoa_strbuf_free(&prompt);
+    return st;
+}
+
+static smoa_status judge_generative(orchestra *q, const int32_t *cand, size_t n_cand, bool *end, json_t *judge) {
+    bool both = q->o.moderator == SMOA_MODERATOR_JUDGE && !q->o.separate_moderator;
+    smoa_judge_result r;
+    smoa_status st = judge_call(q, both ? SMOA_JUDGE_ASK_BOTH : SMOA_JUDGE_ASK_SELECT, cand, n_cand, &r, judge);
+    if (st) return st;
+    q->n_kept = (size_t)r.n_chosen;
+    for (int32_t j = 0; j < r.n_chosen; j++) q->kept[j] = cand[r.chosen[j]];
+    json_object_set_new(judge, "kind", json_string("generative"));
+    *end = both && r.end;
+    return SMOA_OK;
+}
+
+/* Keeps every usable response (MoA), or the judge's top k (SMoA). */
+static smoa_status select_responses(orchestra *q, bool *judge_says_end, json_t *layer_json) {
+    int32_t cand[MAX_PROPOSERS];
+    size_t n_cand = usable_indices(q, cand);
+    *judge_says_end = false;
+    if (n_cand == 0) return smoa_error_set(q->err, SMOA_ERR_BACKEND, "every proposer of the layer failed");
+    json_t *judge = json_object();
+    json_object_set_new(layer_json, "judge", judge);
+    smoa_status st = SMOA_OK;
+    if (q->o.mode != SMOA_MODE_SMOA || n_cand <= q->o.k) { /* nothing to choose */
+        memcpy(q->kept, cand, n_cand * sizeof *cand);
+        q->n_kept = n_cand;
+        json_object_set_new(judge, "kind", json_string("none"));
+    } else if (q->o.judge == SMOA_JUDGE_SCORE) {
+        st = judge_by_score(q, cand, n_cand, judge);
+    } else {
+        st = judge_generative(q, cand, n_cand, judge_says_end, judge);
+    }
+    json_object_set_new(layer_json, "kept", indices_json(q->kept, q->n_kept));
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Moderator                                                                */
+
+static smoa_status moderate(orchestra *q, bool judge_says_end, bool *stop, json_t *layer_json) {
+    const char *texts[MAX_PROPOSERS];
+    for (size_t j = 0; j < q->n_kept; j++) texts[j] = q->responses[q->kept[j]].data;
+    const char *reason = "continue";
+    smoa_status st = SMOA_OK;
+    *stop = false;
+    switch (q->o.moderator) {
+    case SMOA_MODERATOR_JUDGE:
+        if (q->o.separate_moderator && q->o.judge == SMOA_JUDGE_GENERATIVE) {
+            smoa_judge_result r;
+            json_t *mod = json_object();
+            st = judge_call(q, SMOA_JUDGE_ASK_END, q->kept, q->n_kept, &r, mod);
+            *stop = st == SMOA_OK && r.end;
+            json_object_set_new(layer_json, "moderator", mod);
+        } else {
+            *stop = judge_says_end;
+        }
+        reason = *stop ? "the judge ended the debate" : reason;
+        break;
+    case SMOA_MODERATOR_AGREE_NUMBER:
+    case SMOA_MODERATOR_AGREE_CHOICE: {
+        smoa_answer_kind kind = q->o.moderator == SMOA_MODERATOR_AGREE_NUMBER ? SMOA_ANSWER_NUMBER : SMOA_ANSWER_CHOICE;
+        *stop = q->n_kept > 1 && smoa_answers_agree(texts, q->n_kept, kind, 4);
+        reason = *stop ? "the kept responses agree on their final answer" : reason;
+        break;
+    }
+    default: break;
+    }
+    json_object_set_new(layer_json, "stop", json_pack("{s:b, s:s}", "decided", *stop, "reason", reason));
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Aggregator and the answer                                                */
+
+/* Forwards the answer's bytes to the caller, noting the time to the first. */
+static int stream_answer(int32_t seq, int32_t token, const char *piece, size_t len, void *user) {
+    (void)seq;
+    orchestra *q = user;
+    if (q->run->ttft < 0 && len > 0) q->run->ttft = smoa_now() - q->run->start;
+    return q->o.on_answer ? q->o.on_answer(-1, token, piece, len, q->o.user_data) : 0;
+}
+
+/* The final answer: from the kept responses (MoA, SMoA), or directly. */
+static smoa_status aggregate(orchestra *q, bool from_responses) {
+    smoa_strbuf system = {0};
+    smoa_agent_call call = {.user = q->question, .seed = q->call_seed++};
+    if (from_responses) {
+        const char *kept[MAX_PROPOSERS];
+        for (size_t j = 0; j < q->n_kept; j++) kept[j] = q->responses[q->kept[j]].data;
+        if (!smoa_prompt_synthesis(&system, NULL, kept, q->n_kept, RESPONSE_CLIP_BYTES))
+            return smoa_error_set(q->err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+        call.system = system.data;
+    }
+    smoa_call_settings cs = {q->o.temperature, q->o.aggregator_max_tokens, SMOA_STAGE_AGGREGATE, stream_answer, q,
+                             q->o.cancel};
+    smoa_status st = smoa_agents_generate(q->ctx, q->session, q->run, &call, 1, &cs, q->err);
+    json_object_set_new(q->run->trace, "aggregator", call_json(&call, -1, NULL));
+    if (st == SMOA_OK && call.stop == SMOA_STOP_CONTEXT)
+        st = smoa_error_set(q->err, SMOA_ERR_CONTEXT_FULL, "the aggregator's prompt does not fit the context");
+    if (st == SMOA_OK) {
+        q->run->answer = call.response;
+        call.response = (smoa_strbuf){0};
+    }
+    smoa_agent_call_free(&call);
+    smoa_strbuf_free(&system);
+    return st;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The layers                                                               */
+
+static smoa_status run_layers(orchestra *q) {
+    for (size_t layer = 0; layer < q->o.n_layers; layer++) {
+        json_t *layer_json = json_pack("{s:i}", "layer", (int)layer + 1);
+        json_array_append_new(q->run->layers, layer_json);
+        bool judge_says_end = false, stop = false;
+        smoa_status st = propose(q, layer, layer_json);
+        if (st == SMOA_OK) st = select_responses(q, &judge_says_end, layer_json);
+        q->run->layers_run = (uint32_t)layer + 1;
+        if (st) return st;
+        bool last = layer + 1 == q->o.n_layers;
+        if (q->o.mode == SMOA_MODE_SMOA && !last && (st = moderate(q, judge_says_end, &stop, layer_json))) return st;
+        if (stop) break;
+    }
+    return SMOA_OK;
+}
+
+static void set_roles(orchestra *q) {
+    size_t n_default;
+    const char *const *defaults = smoa_prompt_default_roles(&n_default);
+    for (size_t i = 0; i < q->o.n_proposers; i++)
+        q->roles[i] = q->o.mode != SMOA_MODE_SMOA ? NULL : q->o.roles ? q->o.roles[i] : defaults[i % n_default];
+}
+
+smoa_status smoa_run_query(smoa_ctx *ctx, smoa_session *session, const char *question,
+                           const smoa_run_options *options, smoa_run **out) {
+    if (!ctx) return SMOA_ERR_INVALID_ARGUMENT;
+    smoa_error *err = smoa_ctx_begin(ctx);
+    if (!session || !question || !out)
+        return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "session, question and out are required");
+    *out = NULL;
+    if (!question[0]) return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "the question is empty");
+    orchestra q = {.ctx = ctx, .session = session, .question = question, .err = err};
+    smoa_run_options_init(&q.o);
+    smoa_status st = smoa_options_read(&q.o, sizeof q.o, options, "smoa_run_options", err);
+    if (st || (st = check_options(&q.o, session, err))) return st;
+    q.call_seed = q.o.seed;
+    q.run = smoa_run_new(question, &q.o);
+    if (!q.run) return smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+    set_roles(&q);
+    if (q.o.mode == SMOA_MODE_SINGLE) st = aggregate(&q, false);
+    else if ((st = run_layers(&q)) == SMOA_OK) st = aggregate(&q, true);
+    for (size_t i = 0; i < MAX_PROPOSERS; i++) smoa_strbuf_free(&q.responses[i]);
+    if (st == SMOA_OK && !smoa_run_finish(q.run)) st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+    if (st) {
+        smoa_run_free(q.run);
+        return st;
+    }
+    *out = q.run;
+    return SMOA_OK;
+}
