@@ -8,6 +8,7 @@
 #include "core/context.h"
 #include "engine/session.h"
 #include "model/chat_template.h"
+#include "model/tokenizer_utf8.h"
 #include "model/vocab.h"
 
 /* Below this many shared tokens a fork saves less than it costs. */
@@ -167,7 +168,8 @@ static smoa_status generate_prefilled(smoa_ctx *ctx, smoa_session *s, smoa_agent
         smoa_agent_call *c = &calls[which[j]];
         size_t len;
         const char *text = smoa_generation_text(g, j, &len);
-        if (!smoa_strbuf_append(&c->response, text, len)) st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+        /* a response cut inside a character must still be valid text */
+        if (!smoa_utf8_repair(text, len, &c->response)) st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
         c->generated_tokens = smoa_generation_n_tokens(g, j);
         c->stop = smoa_generation_stop_reason(g, j);
     }

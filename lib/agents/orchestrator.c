@@ -136,12 +136,13 @@ static size_t usable_indices(const orchestra *q, int32_t *idx) {
     return n;
 }
 
-/* The single token id a word is, or -1. */
+/* The token a word starts with (the word itself in a real vocabulary; its
+ * first byte in a bytes-only one), or -1. */
 static int32_t word_token(const smoa_vocab *v, const char *word) {
-    int32_t id;
+    int32_t ids[16];
     size_t n;
-    smoa_status st = smoa_vocab_tokenize(v, word, strlen(word), 0, &id, 1, &n, NULL);
-    return st == SMOA_OK && n == 1 ? id : -1;
+    smoa_status st = smoa_vocab_tokenize(v, word, strlen(word), 0, ids, 16, &n, NULL);
+    return st == SMOA_OK && n >= 1 ? ids[0] : -1;
 }
 
 /* Scoring judge: log-odds of "Yes" over "No" as the first word of the
@@ -152,9 +153,8 @@ static smoa_status judge_by_score(orchestra *q, const int32_t *cand, size_t n_ca
     const char *const *yes = smoa_prompt_verdict_words(SMOA_VERDICT_YES, &n_yes);
     const char *const *no = smoa_prompt_verdict_words(SMOA_VERDICT_NO, &n_no);
     int32_t ids[2] = {word_token(v, yes[0]), word_token(v, no[0])};
-    if (ids[0] < 0 || ids[1] < 0)
-        return smoa_error_set(q->err, SMOA_ERR_UNSUPPORTED, "the vocabulary has no single token for '%s'/'%s'", yes[0],
-                              no[0]);
+    if (ids[0] < 0 || ids[0] == ids[1])
+        return smoa_error_set(q->err, SMOA_ERR_UNSUPPORTED, "the vocabulary cannot tell '%s' from '%s'", yes[0], no[0]);
     smoa_agent_call calls[MAX_PROPOSERS] = {0};
     smoa_strbuf users[MAX_PROPOSERS] = {0};
     smoa_status st = SMOA_OK;

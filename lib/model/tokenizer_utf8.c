@@ -80,3 +80,13 @@ uint32_t smoa_utf8_decode(const char *text, size_t len, size_t *n) {
     *n = k;
     return cp;
 }
+
+bool smoa_utf8_repair(const char *text, size_t len, smoa_strbuf *out) {
+    static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
+    size_t pos = 0, bad;
+    while (!smoa_utf8_validate(text + pos, len - pos, &bad)) {
+        if (!smoa_strbuf_append(out, text + pos, bad) || !smoa_strbuf_append(out, replacement, 3)) return false;
+        pos += bad + 1;
+    }
+    return smoa_strbuf_append(out, text + pos, len - pos);
+}

@@ -108,6 +108,38 @@ static void test_tokens_and_template(void **state) {
     assert_int_not_equal(ids[0], 1);
 }
 
+/* Early stop: four identical agents at temperature 0 give identical
+ * answers, the agreement moderator stops after layer 1, and the run makes
+ * the reference's 6 calls (4 proposers, judge, aggregator) instead of 11. */
+static void test_smoa_early_stop(void **state) {
+    smoa_ctx *ctx = ((void **)*state)[0];
+    smoa_model *m = ((void **)*state)[1];
+    smoa_session_options so;
+    smoa_session_options_init(&so);
+    so.n_seq_max = 5;
+    so.n_ctx = 2048;
+    smoa_session *s;
+    assert_int_equal(smoa_session_create(ctx, m, &so, &s), SMOA_OK);
+    const char *role = "You are a careful mathematician.";
+    const char *roles[4] = {role, role, role, role};
+    smoa_run_options o;
+    smoa_run_options_init(&o);
+    o.roles = roles;
+    o.temperature = 0;
+    o.moderator = SMOA_MODERATOR_AGREE_NUMBER;
+    o.max_tokens = o.judge_max_tokens = o.aggregator_max_tokens = 48;
+    smoa_run *run;
+    smoa_status st = smoa_run_query(ctx, s, "What is 2 + 2? Answer with the number.", &o, &run);
+    if (st) fail_msg("%s", smoa_ctx_last_error(ctx));
+    smoa_cost total = {.struct_size = sizeof total};
+    smoa_run_cost(run, SMOA_STAGE_TOTAL, &total);
+    assert_int_equal(smoa_run_layers(run), 1);
+    assert_int_equal(total.calls, 6);
+    assert_non_null(strstr(smoa_run_trace_json(run, NULL), "agree on their final answer"));
+    smoa_run_free(run);
+    smoa_session_destroy(s);
+}
+
 int main(void) {
     model_path = getenv("SMOA_MODEL");
     if (!model_path || !model_path[0] || access(model_path, R_OK) != 0) {
@@ -118,6 +150,7 @@ int main(void) {
         cmocka_unit_test(test_hyperparameters),
         cmocka_unit_test(test_tensor_layout),
         cmocka_unit_test(test_tokens_and_template),
+        cmocka_unit_test(test_smoa_early_stop),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,229 @@
+/* test_orchestrator.c - single, MoA and SMoA runs on a small synthetic
+ * model (its answers are noise, which is what exercises the judge's
+ * fallbacks): call counts, k of n kept at every layer, MoA keeping all,
+ * determinism, a failing agent dropped, bad options refused. */
+#include <jansson.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "smoa.h"
+
+static char model_path[] = "/tmp/smoa_test_orchestrator_XXXXXX";
+static smoa_ctx *ctx;
+static smoa_model *model;
+
+static int setup(void **state) {
+    (void)state;
+    close(mkstemp(model_path));
+    smoa_synthetic_options o;
+    smoa_synthetic_options_init(&o);
+    o.n_vocab = 512, o.n_embd = 64, o.n_layer = 2, o.n_head = 4, o.n_head_kv = 2, o.n_ff = 128, o.n_ctx = 2048;
+    o.weight_type = 8; /* Q8_0 */
+    o.seed = 3;
+    if (smoa_ctx_create(NULL, &ctx) || smoa_synthetic_write(ctx, model_path, &o) ||
+        smoa_model_load(ctx, model_path, NULL, &model))
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    smoa_model_free(model);
+    smoa_ctx_destroy(ctx);
+    unlink(model_path);
+    return 0;
+}
+
+static smoa_session *new_session(uint32_t n_ctx) {
+    smoa_session_options so;
+    smoa_session_options_init(&so);
+    so.n_seq_max = 8;
+    so.n_ctx = n_ctx;
+    so.n_threads = 1;
+    smoa_session *s = NULL;
+    if (smoa_session_create(ctx, model, &so, &s)) fail_msg("session: %s", smoa_ctx_last_error(ctx));
+    return s;
+}
+
+static smoa_run_options small_options(smoa_mode mode) {
+    smoa_run_options o;
+    smoa_run_options_init(&o);
+    o.mode = mode;
+    o.max_tokens = o.judge_max_tokens = o.aggregator_max_tokens = 12;
+    return o;
+}
+
+/* Runs a query and returns its parsed trace (caller decrefs). */
+static json_t *run_trace(smoa_session *s, const smoa_run_options *o, smoa_run **keep) {
+    smoa_run *run = NULL;
+    smoa_status st = smoa_run_query(ctx, s, "What is 6 times 7?", o, &run);
+    if (st) fail_msg("run: %s: %s", smoa_status_str(st), smoa_ctx_last_error(ctx));
+    json_error_t e;
+    json_t *trace = json_loads(smoa_run_trace_json(run, NULL), 0, &e);
+    assert_non_null(trace);
+    if (keep) *keep = run;
+    else smoa_run_free(run);
+    return trace;
+}
+
+static int total_calls(json_t *trace) {
+    return (int)json_integer_value(json_object_get(json_object_get(json_object_get(trace, "cost"), "total"), "calls"));
+}
+
+static void assert_kept_valid(json_t *layer, size_t n, size_t k) {
+    json_t *kept = json_object_get(layer, "kept");
+    assert_true(json_array_size(kept) >= 1 && json_array_size(kept) <= k);
+    for (size_t i = 0; i < json_array_size(kept); i++) {
+        json_int_t v = json_integer_value(json_array_get(kept, i));
+        assert_true(v >= 0 && (size_t)v < n);
+        for (size_t j = 0; j < i; j++) assert_int_not_equal(v, json_integer_value(json_array_get(kept, j)));
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void test_smoa_keeps_k_of_n_every_layer(void **state) {
+    (void)state;
+    smoa_session *s = new_session(1024);
+    smoa_run_options o = small_options(SMOA_MODE_SMOA);
+    o.moderator = SMOA_MODERATOR_NONE;
+    smoa_run *run;
+    json_t *t = run_trace(s, &o, &run);
+    json_t *layers = json_object_get(t, "layers");
+    assert_int_equal(json_array_size(layers), 2);
+    for (size_t l = 0; l < 2; l++) {
+        json_t *layer = json_array_get(layers, l);
+        assert_int_equal(json_array_size(json_object_get(layer, "proposers")), 4);
+        assert_kept_valid(layer, 4, 2);
+        assert_int_equal(json_array_size(json_object_get(layer, "kept")), 2);
+    }
+    /* 4 proposers + judge, twice, + aggregator: the reference's 11 calls */
+    assert_int_equal(total_calls(t), 11);
+    smoa_cost judge = {.struct_size = sizeof judge};
+    assert_int_equal(smoa_run_cost(run, SMOA_STAGE_JUDGE, &judge), SMOA_OK);
+    assert_int_equal(judge.calls, 2);
+    assert_int_equal(smoa_run_layers(run), 2);
+    assert_true(smoa_run_ttft(run) > 0);
+    /* noise from the model: the judge's answer cannot be read, and the
+     * seeded fallback (k at random) is recorded */
+    json_t *parse = json_object_get(json_object_get(json_array_get(layers, 0), "judge"), "parse");
+    assert_non_null(parse);
+    assert_false(json_is_true(json_object_get(parse, "parsed_ok")));
+    json_decref(t);
+    smoa_run_free(run);
+    smoa_session_destroy(s);
+}
+
+static void test_moa_passes_all_responses(void **state) {
+    (void)state;
+    smoa_session *s = new_session(2048);
+    smoa_run_options o = small_options(SMOA_MODE_MOA);
+    json_t *t = run_trace(s, &o, NULL);
+    json_t *layers = json_object_get(t, "layers");
+    assert_int_equal(json_array_size(layers), 2);
+    for (size_t l = 0; l < 2; l++)
+        assert_int_equal(json_array_size(json_object_get(json_array_get(layers, l), "kept")), 4);
+    assert_int_equal(total_calls(t), 9); /* the reference's MoA count: 4 + 4 + 1 */
+    json_decref(t);
+    smoa_session_destroy(s);
+}
+
+static void test_single_is_one_call(void **state) {
+    (void)state;
+    smoa_session *s = new_session(1024);
+    smoa_run_options o = small_options(SMOA_MODE_SINGLE);
+    json_t *t = run_trace(s, &o, NULL);
+    assert_int_equal(total_calls(t), 1);
+    assert_int_equal(json_array_size(json_object_get(t, "layers")), 0);
+    json_decref(t);
+    smoa_session_destroy(s);
+}
+
+static void test_same_seed_same_run(void **state) {
+    (void)state;
+    smoa_session *s = new_session(1024);
+    smoa_run_options o = small_options(SMOA_MODE_SMOA);
+    o.judge = SMOA_JUDGE_SCORE;
+    smoa_run *a, *b;
+    json_t *ta = run_trace(s, &o, &a), *tb = run_trace(s, &o, &b);
+    size_t la, lb;
+    const char *ans_a = smoa_run_answer(a, &la), *ans_b = smoa_run_answer(b, &lb);
+    assert_int_equal(la, lb);
+    assert_memory_equal(ans_a, ans_b, la);
+    json_t *layers_a = json_object_get(ta, "layers"), *layers_b = json_object_get(tb, "layers");
+    for (size_t l = 0; l < json_array_size(layers_a); l++) {
+        json_t *ka = json_object_get(json_array_get(layers_a, l), "kept");
+        json_t *kb = json_object_get(json_array_get(layers_b, l), "kept");
+        assert_true(json_equal(ka, kb));
+    }
+    /* the scoring judge reports one score per response */
+    json_t *scores = json_object_get(json_object_get(json_array_get(layers_a, 0), "judge"), "scores");
+    assert_int_equal(json_array_size(scores), 4);
+    json_decref(ta);
+    json_decref(tb);
+    smoa_run_free(a);
+    smoa_run_free(b);
+    smoa_session_destroy(s);
+}
+
+/* One proposer's role is too long for the context: its call fails, its
+ * response is dropped, the run still answers. */
+static void test_failing_agent_is_dropped(void **state) {
+    (void)state;
+    smoa_session *s = new_session(1024);
+    static char long_role[3000];
+    memset(long_role, 'x', sizeof long_role - 1); /* ~3000 byte tokens > n_ctx */
+    const char *roles[4] = {"You are a careful checker.", long_role, "You are a teacher.", "You are a coder."};
+    smoa_run_options o = small_options(SMOA_MODE_SMOA);
+    o.roles = roles;
+    o.n_layers = 1;
+    json_t *t = run_trace(s, &o, NULL);
+    json_t *layer = json_array_get(json_object_get(t, "layers"), 0);
+    json_t *failed = json_array_get(json_object_get(layer, "proposers"), 1);
+    assert_string_equal(json_string_value(json_object_get(failed, "stop")), "context full");
+    json_t *kept = json_object_get(layer, "kept");
+    for (size_t i = 0; i < json_array_size(kept); i++) assert_int_not_equal(json_integer_value(json_array_get(kept, i)), 1);
+    assert_kept_valid(layer, 4, 2);
+    json_decref(t);
+    smoa_session_destroy(s);
+}
+
+static void test_bad_options(void **state) {
+    (void)state;
+    smoa_session *s = new_session(256);
+    smoa_run *run = (smoa_run *)0x1;
+    smoa_run_options o = small_options(SMOA_MODE_SMOA);
+    o.k = 5;
+    assert_int_equal(smoa_run_query(ctx, s, "q", &o, &run), SMOA_ERR_INVALID_ARGUMENT);
+    assert_null(run);
+    o = small_options(SMOA_MODE_SMOA);
+    o.n_proposers = 9; /* the session holds 8 sequences */
+    o.k = 2;
+    assert_int_equal(smoa_run_query(ctx, s, "q", &o, &run), SMOA_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(smoa_ctx_last_error(ctx), "n_seq_max"));
+    o = small_options(SMOA_MODE_SMOA);
+    assert_int_equal(smoa_run_query(ctx, s, "", &o, &run), SMOA_ERR_INVALID_ARGUMENT);
+    o.temperature = -1;
+    assert_int_equal(smoa_run_query(ctx, s, "q", &o, &run), SMOA_ERR_INVALID_ARGUMENT);
+    smoa_session_destroy(s);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_smoa_keeps_k_of_n_every_layer),
+        cmocka_unit_test(test_moa_passes_all_responses),
+        cmocka_unit_test(test_single_is_one_call),
+        cmocka_unit_test(test_same_seed_same_run),
+        cmocka_unit_test(test_failing_agent_is_dropped),
+        cmocka_unit_test(test_bad_options),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
