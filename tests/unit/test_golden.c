@@ -82,11 +82,11 @@ static int read_prompt(FILE *f, golden_prompt *p) {
 
 static int read_golden(const char *path) {
     FILE *f = fopen(path, "r");
-    char model_name[256], sha[80];
+    char source[64], model_name[256], sha[80];
     int version, n_vocab, top_k;
     if (!f) return -1;
-    int ok = fscanf(f, "smoa-golden-logits %d model %255s %79s n_vocab %d top_k %d n_prompts %d", &version,
-                    model_name, sha, &n_vocab, &top_k, &n_prompts) == 6 &&
+    int ok = fscanf(f, "smoa-golden-logits %d source %63s model %255s %79s n_vocab %d top_k %d n_prompts %d",
+                    &version, source, model_name, sha, &n_vocab, &top_k, &n_prompts) == 7 &&
              version == 1 && top_k == TOP_K && n_prompts > 0;
     prompts = ok ? calloc((size_t)n_prompts, sizeof *prompts) : NULL;
     for (int i = 0; prompts && i < n_prompts; i++)
