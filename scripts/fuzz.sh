@@ -1,15 +1,19 @@
 #!/bin/sh
 # Builds the libFuzzer targets with clang and runs each for SECONDS (default
-# 60) on a seed corpus; fails on any crash, sanitizer report or leak.
+# 60): the GGUF reader (seeded with small generated files), the tokenizers
+# on arbitrary text, and the judge-output parser. Fails on any crash,
+# sanitizer report, leak or broken invariant.
 # usage: scripts/fuzz.sh [SECONDS]
 set -eu
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DSMOA_FUZZ=ON -DSMOA_CUDA=OFF \
     -DSMOA_BUILD_CLI=OFF >/dev/null
-cmake --build build-fuzz -j"$(nproc 2>/dev/null || echo 2)" --target make_seeds fuzz_gguf
-corpus=build-fuzz/corpus/gguf
-mkdir -p "$corpus"
-build-fuzz/tests/fuzz/make_seeds "$corpus"
-build-fuzz/tests/fuzz/fuzz_gguf -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 "$corpus"
-echo "fuzz_gguf: ${seconds}s without a finding"
+cmake --build build-fuzz -j"$(nproc 2>/dev/null || echo 2)" --target make_seeds fuzz_gguf fuzz_tokenize fuzz_judge
+mkdir -p build-fuzz/corpus/gguf build-fuzz/corpus/tokenize build-fuzz/corpus/judge
+build-fuzz/tests/fuzz/make_seeds build-fuzz/corpus/gguf
+for target in gguf tokenize judge; do
+    build-fuzz/tests/fuzz/fuzz_$target -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 \
+        build-fuzz/corpus/$target
+    echo "fuzz_$target: ${seconds}s without a finding"
+done

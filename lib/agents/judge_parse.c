@@ -34,7 +34,9 @@ enum {
 /* Text helpers (ASCII only: no locale)                                     */
 
 static bool is_blank(char c) { return c == ' ' || c == '\t'; }
-static bool is_space(char c) { return is_blank(c) || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+static bool is_space(char c) {
+    return is_blank(c) || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 static bool is_digit(char c) { return c >= '0' && c <= '9'; }
 static bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
 static bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
@@ -44,6 +46,10 @@ static char to_lower(char c) { return is_upper(c) ? (char)(c - 'A' + 'a') : c; }
 
 static bool is_hex(char c) {
     return is_digit(c) || (to_lower(c) >= 'a' && to_lower(c) <= 'f');
+}
+
+static bool is_hex4(const char *s) {
+    return is_hex(s[0]) && is_hex(s[1]) && is_hex(s[2]) && is_hex(s[3]);
 }
 
 /* Length of the valid UTF-8 character at s (1 to 4 bytes), or 0 for NUL and
@@ -174,8 +180,8 @@ static void list_push_number(index_list *l, double v) {
         l->unreadable = true;
         return;
     }
-    double c = v > (double)INDEX_CLAMP ? (double)INDEX_CLAMP : v < -(double)INDEX_CLAMP ? -(double)INDEX_CLAMP : v;
-    list_push(l, (int64_t)c);
+    const double clamp = (double)INDEX_CLAMP;
+    list_push(l, v > clamp ? INDEX_CLAMP : v < -clamp ? -INDEX_CLAMP : (int64_t)v);
 }
 
 typedef struct cursor {
@@ -348,8 +354,8 @@ static void collect_json_indices(json_t *v, index_list *l, int depth) {
 static field_state read_json_end(json_t *v, bool *end) {
     int b = -1;
     if (json_is_boolean(v)) b = json_is_true(v);
-    else if (json_is_number(v) && (json_number_value(v) == 0 || json_number_value(v) == 1))
-        b = json_number_value(v) == 1;
+    else if (json_is_number(v))
+        b = json_number_value(v) == 1 ? 1 : json_number_value(v) == 0 ? 0 : -1;
     else if (json_is_string(v)) b = read_bool_word(json_string_value(v), json_string_length(v));
     if (b < 0) return FIELD_UNREADABLE;
     *end = b == 1;
@@ -370,7 +376,8 @@ static void take_json_member(const char *key, json_t *v, unsigned fields, answer
         break;
     case KEY_REASONING:
         if (!a->reasoning[0] && json_is_string(v))
-            copy_utf8(a->reasoning, sizeof a->reasoning, json_string_value(v), json_string_length(v));
+            copy_utf8(a->reasoning, sizeof a->reasoning, json_string_value(v),
+                      json_string_length(v));
         break;
     case KEY_OTHER: break;
     }
@@ -394,7 +401,9 @@ static void take_json_fields(json_t *obj, unsigned fields, answer *a, int depth)
 static smoa_status read_json(const char *s, size_t len, unsigned fields, answer *a) {
     json_error_t error;
     json_t *root = json_loadb(s, len, JSON_DECODE_INT_AS_REAL | JSON_DISABLE_EOF_CHECK, &error);
-    if (!root) return json_error_code(&error) == json_error_out_of_memory ? SMOA_ERR_OUT_OF_MEMORY : SMOA_OK;
+    if (!root)
+        return json_error_code(&error) == json_error_out_of_memory ? SMOA_ERR_OUT_OF_MEMORY
+                                                                   : SMOA_OK;
     if (json_is_object(root)) take_json_fields(root, fields, a, 0);
     json_decref(root);
     return SMOA_OK;
@@ -531,8 +540,7 @@ static bool closes_single_quoted(const rewriter *w) {
 
 static void rewrite_escape(rewriter *w, char quote) {
     char next = w->pos + 1 < w->len ? w->in[w->pos + 1] : '\0';
-    bool unicode = next == 'u' && w->len - w->pos >= 6 && is_hex(w->in[w->pos + 2]) &&
-                   is_hex(w->in[w->pos + 3]) && is_hex(w->in[w->pos + 4]) && is_hex(w->in[w->pos + 5]);
+    bool unicode = next == 'u' && w->len - w->pos >= 6 && is_hex4(w->in + w->pos + 2);
     if (quote == '\'' && next == '\'') {
         emit_char(w, '\'');
         w->pos += 2;
@@ -658,9 +666,10 @@ static void drop_partial_word(rewriter *w) {
     while (start > 0 && is_alpha(w->out.data[start - 1])) start--;
     if (start == end) return;
     static const char *const whole[] = {"true", "false", "null", NULL};
-    for (int i = 0; whole[i]; i++)
-        if (end - start == strlen(whole[i]) && memcmp(w->out.data + start, whole[i], end - start) == 0)
-            return;
+    for (int i = 0; whole[i]; i++) {
+        size_t n = strlen(whole[i]);
+        if (end - start == n && memcmp(w->out.data + start, whole[i], n) == 0) return;
+    }
     cut_output(w, start);
 }
 
@@ -927,7 +936,8 @@ static void decide_from_list(index_list *l, const smoa_judge_params *p, int32_t 
         if (v == INDEX_CLAMP || v == -INDEX_CLAMP)
             note_add(out, "huge index outside [0, %d): %d chosen at random", p->n, target);
         else
-            note_add(out, "index %lld outside [0, %d): %d chosen at random", (long long)v, p->n, target);
+            note_add(out, "index %lld outside [0, %d): %d chosen at random", (long long)v, p->n,
+                     target);
         return;
     }
     keep_distinct(l, out);
@@ -937,7 +947,8 @@ static void decide_from_list(index_list *l, const smoa_judge_params *p, int32_t 
     }
     if (out->n_chosen > target) {
         out->events |= SMOA_JUDGE_EVENT_TOO_MANY;
-        note_add(out, "%d distinct indices for k = %d: %d of them kept at random", out->n_chosen, p->k, target);
+        note_add(out, "%d distinct indices for k = %d: %d of them kept at random", out->n_chosen,
+                 p->k, target);
         shuffle_prefix(out->chosen, out->n_chosen, target, rng);
         out->n_chosen = target;
     } else if (out->n_chosen < target) {
@@ -967,7 +978,8 @@ static void decide_end(const answer *a, smoa_judge_result *out) {
         return;
     }
     out->events |= SMOA_JUDGE_EVENT_END_MISSING;
-    note_add(out, "end flag %s: continue", a->end_state == FIELD_ABSENT ? "not found" : "unreadable");
+    note_add(out, "end flag %s: continue",
+             a->end_state == FIELD_ABSENT ? "not found" : "unreadable");
 }
 
 /* Trims spaces and a code fence line at either end ("```json" before an
@@ -999,7 +1011,8 @@ static void copy_prose(const char *text, size_t len, const answer *a, smoa_judge
 static smoa_status check_params(const smoa_judge_params *p, smoa_error *err) {
     if (p->fields == 0 || (p->fields & ~(unsigned)SMOA_JUDGE_EXPECT_BOTH))
         return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT,
-                              "judge: fields 0x%x is not a non-empty set of SMOA_JUDGE_EXPECT_* bits",
+                              "judge: fields 0x%x is not a non-empty set of "
+                              "SMOA_JUDGE_EXPECT_* bits",
                               p->fields);
     if (!(p->fields & SMOA_JUDGE_EXPECT_SELECTION)) return SMOA_OK;
     if (p->n < 1 || p->n > SMOA_JUDGE_MAX_N)
@@ -1017,7 +1030,8 @@ smoa_status smoa_judge_parse(const char *text, size_t len, const smoa_judge_para
     memset(out, 0, sizeof *out);
     if (!params) return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "judge: params is NULL");
     if (!text && len > 0)
-        return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "judge: text is NULL with len %zu", len);
+        return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "judge: text is NULL with len %zu",
+                              len);
     smoa_status status = check_params(params, err);
     if (status != SMOA_OK) return status;
     if (!text) text = "";
@@ -1031,9 +1045,10 @@ smoa_status smoa_judge_parse(const char *text, size_t len, const smoa_judge_para
     else note_add(out, "read by %s", smoa_judge_method_name(a.method));
     if (params->fields & SMOA_JUDGE_EXPECT_SELECTION) decide_selection(&a, params, out);
     if (params->fields & SMOA_JUDGE_EXPECT_END) decide_end(&a, out);
-    out->parsed_ok = a.method != SMOA_JUDGE_METHOD_NONE &&
-                     (!(params->fields & SMOA_JUDGE_EXPECT_SELECTION) || a.selection_state == FIELD_READ) &&
-                     (!(params->fields & SMOA_JUDGE_EXPECT_END) || a.end_state == FIELD_READ);
+    bool selection_ok = !(params->fields & SMOA_JUDGE_EXPECT_SELECTION) ||
+                        a.selection_state == FIELD_READ;
+    bool end_ok = !(params->fields & SMOA_JUDGE_EXPECT_END) || a.end_state == FIELD_READ;
+    out->parsed_ok = a.method != SMOA_JUDGE_METHOD_NONE && selection_ok && end_ok;
     if (a.reasoning[0]) memcpy(out->reasoning, a.reasoning, sizeof out->reasoning);
     else copy_prose(text, len, &a, out);
     return SMOA_OK;
@@ -1059,7 +1074,8 @@ smoa_status smoa_judge_format(const smoa_judge_params *params, smoa_strbuf *out,
     bool ok = smoa_strbuf_append_str(out, "{\"reasoning\": \"<why, in a few sentences>\"") &&
               smoa_strbuf_append_str(out, selection) && smoa_strbuf_append_str(out, end) &&
               smoa_strbuf_append_str(out, "}");
-    return ok ? SMOA_OK : smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "judge format: out of memory");
+    if (!ok) return smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "judge format: out of memory");
+    return SMOA_OK;
 }
 
 const char *smoa_judge_method_name(smoa_judge_method method) {

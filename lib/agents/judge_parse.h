@@ -7,15 +7,18 @@
  * booleans, trailing commas, numbers as strings, 1-based numbers, an output
  * cut off by the token budget. smoa_judge_parse reads what it can and applies
  * the seeded fallbacks of the reference implementation, so it always returns
- * a usable selection (a pure function: no model, no I/O).
+ * a usable selection (a pure function: no model, no I/O, no shared state,
+ * so calls may run on any threads at once).
  *
  * Where the answer is looked for, in this order:
  *   1. Candidate objects: the outermost balanced {...} spans (braces inside
- *      double-quoted strings skipped), plus an object still open at the end
- *      of the text (a cut-off answer) when it starts after the last complete
- *      one. The LAST candidate is tried first: models write their reasoning
- *      first and often echo the requested format before the real answer.
- *      Only the last 16 complete objects are considered.
+ *      double-quoted strings skipped), plus the outermost object still open
+ *      at the end of the text (a cut-off answer). The LAST is tried first:
+ *      models write their reasoning first and often echo the requested
+ *      format before the real answer. So complete objects are tried from
+ *      the last one, and the open one after the complete objects nested in
+ *      it (a stray '{' in the prose) but before the earlier ones. Only the
+ *      last 16 complete objects are considered.
  *   2. Each candidate is read as strict JSON (jansson); failing that, as JSON
  *      after a repair pass (single-quoted strings where they open a key or
  *      value, True/False/None and yes/no barewords, unquoted keys, trailing
@@ -25,9 +28,10 @@
  *      to the candidate. The first candidate holding a key of an expected
  *      field is the answer; fields it lacks count as missing.
  *   3. With no such candidate, a key scan of the whole text: every
- *      `key: value` or `key = value` (key quoted or not, markdown ** allowed)
- *      whose key names an expected field and whose value reads; the last
- *      occurrence of each field wins.
+ *      `key: value` or `key = value` (key quoted or not, markdown ** allowed,
+ *      on one line) whose key names an expected field and whose value reads
+ *      (unreadable ones are skipped: prose is noisy); the last occurrence of
+ *      each field wins. Values outside brackets end at the line's end.
  *
  * Keys are split into words (at non-letters and at camelCase humps) and
  * matched case-insensitively by word:
@@ -79,8 +83,9 @@
  *
  * Reasoning: the string of a reasoning key in the answer's object; else the
  * prose before the answer, or after it when there is none (code fence lines
- * removed); when nothing was found, the whole text. Always valid UTF-8 (bad bytes and NULs become '?'),
- * cut at a character boundary to fit SMOA_JUDGE_REASONING_MAX. */
+ * removed); when nothing was found, the whole text. Always valid UTF-8
+ * (bad bytes and NULs become '?'), cut at a character boundary to fit
+ * SMOA_JUDGE_REASONING_MAX. */
 #ifndef SMOA_AGENTS_JUDGE_PARSE_H
 #define SMOA_AGENTS_JUDGE_PARSE_H
 

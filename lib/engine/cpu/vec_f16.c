@@ -1,6 +1,7 @@
 /* vec_f16.c - f16 helpers: F16C + FMA when the CPU has them, else scalar. */
 #include "engine/cpu/vec_f16.h"
 
+#include "engine/cpu/quant_dot_internal.h"
 #include "model/tensor_types.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -26,10 +27,8 @@ __attribute__((target("avx2,f16c"))) static void store_f16_avx2(int n, const flo
     for (; i < n; i++) dst[i] = smoa_fp32_to_fp16(src[i]);
 }
 
-static int has_f16c(void) {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-           __builtin_cpu_supports("f16c");
-}
+/* The dot products' AVX2 level includes F16C and FMA (detected once). */
+static bool has_f16c(void) { return smoa_isa_supported(SMOA_ISA_AVX2); }
 #endif
 
 void smoa_axpy_f16(int n, float a, const uint16_t *x, float *y) {
