@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "run_config.h"
 
 static void run_usage(FILE *out) {
     fprintf(out,
@@ -23,15 +24,11 @@ static void run_usage(FILE *out) {
             "  --max-tokens N         per response (default 256)\n"
             "  --seed S               (default 42)\n"
             "  -t, --threads N        CPU threads\n"
+            "  --task TEXT            with no roles: the model writes personas for this task\n"
+            "  --roles-cache FILE     keep those personas in FILE (written once per task)\n"
+            "  --config FILE          settings as JSON (docs/config.md); later flags override\n"
             "  --trace FILE           write the run's trace (JSON) to FILE\n"
             "  --json                 print the trace instead of the answer\n");
-}
-
-static int pick(const char *arg, const char *const *names, int n, const char *what) {
-    for (int i = 0; i < n; i++)
-        if (strcmp(arg, names[i]) == 0) return i;
-    fprintf(stderr, "smoa: unknown %s '%s'\n", what, arg);
-    return -1;
 }
 
 static int number(const char *arg, long lo, long hi, const char *what, long *out) {
@@ -75,19 +72,19 @@ static int write_file(const char *path, const char *text, size_t len) {
 }
 
 typedef struct run_args {
-    const char *model, *trace;
-    int json, threads;
+    const char *trace;
+    int json;
 } run_args;
 
-static int execute(const run_args *a, smoa_run_options *o, const char *question) {
+static int execute(const run_args *a, cli_run_settings *rs, const char *question) {
+    smoa_run_options *o = &rs->options;
     smoa_ctx *ctx;
     smoa_model *m;
-    if (cli_open(a->model, SMOA_LOAD_FULL, &ctx, &m) != 0) return 1;
+    if (cli_open(rs->model, SMOA_LOAD_FULL, &ctx, &m) != 0) return 1;
     smoa_session_options so;
     smoa_session_options_init(&so);
     so.n_seq_max = o->n_proposers + 1;
-    so.n_threads = a->threads;
-    so.kv_tokens = 0;
+    so.n_threads = rs->threads;
     smoa_session *s = NULL;
     smoa_run *run = NULL;
     smoa_status st = smoa_session_create(ctx, m, &so, &s);
@@ -111,6 +108,50 @@ static int execute(const run_args *a, smoa_run_options *o, const char *question)
     return rc;
 }
 
+/* --config first, wherever it stands, so that the other flags override it. */
+static int load_config_flag(int argc, char **argv, cli_run_settings *rs, void **keep) {
+    for (int i = 1; i + 1 < argc; i++)
+        if (strcmp(argv[i], "--config") == 0) return cli_run_config_load(argv[i + 1], rs, keep);
+    return 0;
+}
+
+static int parse_flag(int c, const char *arg, cli_run_settings *rs, run_args *a) {
+    smoa_run_options *o = &rs->options;
+    int v;
+    long n;
+    switch (c) {
+    case 'm': rs->model = arg; return 0;
+    case 1: if ((v = cli_pick(arg, cli_mode_names, 3, "mode")) < 0) return 2; o->mode = (uint32_t)v; return 0;
+    case 3: if ((v = cli_pick(arg, cli_judge_names, 2, "judge")) < 0) return 2; o->judge = (uint32_t)v; return 0;
+    case 4:
+        if ((v = cli_pick(arg, cli_moderator_names, 4, "moderator")) < 0) return 2;
+        o->moderator = (uint32_t)v;
+        return 0;
+    case 'n': if (number(arg, 1, 16, "-n", &n)) return 2; o->n_proposers = (uint32_t)n; return 0;
+    case 'k': if (number(arg, 1, 16, "-k", &n)) return 2; o->k = (uint32_t)n; return 0;
+    case 2: if (number(arg, 1, 8, "--layers", &n)) return 2; o->n_layers = (uint32_t)n; return 0;
+    case 5: o->separate_moderator = 1; return 0;
+    case 6: {
+        char *end;
+        o->temperature = strtof(arg, &end);
+        if (end == arg || *end || !(o->temperature >= 0)) return fprintf(stderr, "smoa: bad --temp %s\n", arg), 2;
+        return 0;
+    }
+    case 7:
+        if (number(arg, 1, 1 << 16, "--max-tokens", &n)) return 2;
+        o->max_tokens = o->judge_max_tokens = o->aggregator_max_tokens = (uint32_t)n;
+        return 0;
+    case 8: if (number(arg, 0, 0x7fffffffL, "--seed", &n)) return 2; o->seed = (uint64_t)n; return 0;
+    case 9: a->trace = arg; return 0;
+    case 10: a->json = 1; return 0;
+    case 11: o->task = arg; return 0;
+    case 12: o->roles_cache = arg; return 0;
+    case 13: return 0; /* --config: read before the other flags */
+    case 't': if (number(arg, 1, 1024, "--threads", &n)) return 2; rs->threads = (int)n; return 0;
+    default: return 2;
+    }
+}
+
 int cli_run(int argc, char **argv) {
     static const struct option options[] = {
         {"model", required_argument, NULL, 'm'},   {"mode", required_argument, NULL, 1},
@@ -118,40 +159,28 @@ int cli_run(int argc, char **argv) {
         {"moderator", required_argument, NULL, 4}, {"separate-moderator", no_argument, NULL, 5},
         {"temp", required_argument, NULL, 6},      {"max-tokens", required_argument, NULL, 7},
         {"seed", required_argument, NULL, 8},      {"trace", required_argument, NULL, 9},
-        {"json", no_argument, NULL, 10},           {"threads", required_argument, NULL, 't'},
-        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0}};
-    static const char *const modes[] = {"single", "moa", "smoa"}, *const judges[] = {"generative", "score"},
-                             *const moderators[] = {"judge", "number", "choice", "none"};
-    smoa_run_options o;
-    smoa_run_options_init(&o);
+        {"json", no_argument, NULL, 10},           {"task", required_argument, NULL, 11},
+        {"roles-cache", required_argument, NULL, 12}, {"config", required_argument, NULL, 13},
+        {"threads", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    cli_run_settings rs = {0};
+    smoa_run_options_init(&rs.options);
     run_args a = {0};
-    int c, v;
-    long n;
-    while ((c = getopt_long(argc, argv, "m:n:k:t:h", options, NULL)) != -1) {
-        switch (c) {
-        case 'm': a.model = optarg; break;
-        case 1: if ((v = pick(optarg, modes, 3, "mode")) < 0) return 2; o.mode = (uint32_t)v; break;
-        case 3: if ((v = pick(optarg, judges, 2, "judge")) < 0) return 2; o.judge = (uint32_t)v; break;
-        case 4: if ((v = pick(optarg, moderators, 4, "moderator")) < 0) return 2; o.moderator = (uint32_t)v; break;
-        case 'n': if (number(optarg, 1, 16, "-n", &n)) return 2; o.n_proposers = (uint32_t)n; break;
-        case 'k': if (number(optarg, 1, 16, "-k", &n)) return 2; o.k = (uint32_t)n; break;
-        case 2: if (number(optarg, 1, 8, "--layers", &n)) return 2; o.n_layers = (uint32_t)n; break;
-        case 5: o.separate_moderator = 1; break;
-        case 6: {
-            char *end;
-            o.temperature = strtof(optarg, &end);
-            if (end == optarg || *end || !(o.temperature >= 0)) return fprintf(stderr, "smoa: bad --temp %s\n", optarg), 2;
-            break;
+    void *keep = NULL;
+    int c, rc = load_config_flag(argc, argv, &rs, &keep);
+    while (rc == 0 && (c = getopt_long(argc, argv, "m:n:k:t:h", options, NULL)) != -1) {
+        if (c == 'h') {
+            run_usage(stdout);
+            cli_run_config_free(keep);
+            return 0;
         }
-        case 7: if (number(optarg, 1, 1 << 16, "--max-tokens", &n)) return 2; o.max_tokens = o.judge_max_tokens = o.aggregator_max_tokens = (uint32_t)n; break;
-        case 8: if (number(optarg, 0, 0x7fffffffL, "--seed", &n)) return 2; o.seed = (uint64_t)n; break;
-        case 9: a.trace = optarg; break;
-        case 10: a.json = 1; break;
-        case 't': if (number(optarg, 1, 1024, "--threads", &n)) return 2; a.threads = (int)n; break;
-        case 'h': run_usage(stdout); return 0;
-        default: run_usage(stderr); return 2;
-        }
+        if ((rc = parse_flag(c, optarg, &rs, &a)) != 0 && c == '?') run_usage(stderr);
     }
-    if (optind != argc - 1) return run_usage(stderr), 2;
-    return execute(&a, &o, argv[optind]);
+    if (rc == 0 && optind != argc - 1) {
+        run_usage(stderr);
+        rc = 2;
+    }
+    if (rc == 0) rc = execute(&a, &rs, argv[optind]);
+    cli_run_config_free(keep);
+    return rc;
 }

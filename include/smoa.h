@@ -466,6 +466,11 @@ typedef struct smoa_run_options {
     smoa_token_fn on_answer;       /* the final answer, streamed (seq -1)     */
     void *user_data;
     const volatile int32_t *cancel;
+    const char *task;              /* with roles NULL (SMoA): the model writes
+                                      n personas for this task description,
+                                      once per task if roles_cache is set    */
+    const char *roles_cache;       /* file of personas, one per line: used
+                                      when it holds n, else (re)written      */
 } smoa_run_options;
 
 SMOA_API void smoa_run_options_init_sized(smoa_run_options *options, size_t size);

@@ -15,6 +15,7 @@
 #include "agents/extract.h"
 #include "agents/judge_parse.h"
 #include "agents/prompts.h"
+#include "agents/roles.h"
 #include "agents/run.h"
 #include "core/context.h"
 #include "core/options.h"
@@ -37,6 +38,8 @@ typedef struct orchestra {
     smoa_strbuf responses[MAX_PROPOSERS]; /* the last layer's answers        */
     bool usable[MAX_PROPOSERS];         /* false: the call failed or is empty */
     int32_t kept[MAX_PROPOSERS];        /* indices going forward              */
+    char *written_roles[MAX_PROPOSERS]; /* personas the model wrote (owned)   */
+    size_t n_written_roles;
     size_t n_kept;
     uint64_t call_seed;                 /* advances with every call           */
 } orchestra;
@@ -336,11 +339,29 @@ static smoa_status run_layers(orchestra *q) {
     return SMOA_OK;
 }
 
-static void set_roles(orchestra *q) {
+/* Personas: none for MoA; the user's, the model's for the task, or ours. */
+static smoa_status set_roles(orchestra *q) {
     size_t n_default;
     const char *const *defaults = smoa_prompt_default_roles(&n_default);
-    for (size_t i = 0; i < q->o.n_proposers; i++)
-        q->roles[i] = q->o.mode != SMOA_MODE_SMOA ? NULL : q->o.roles ? q->o.roles[i] : defaults[i % n_default];
+    const char *source = q->o.mode != SMOA_MODE_SMOA ? "none" : q->o.roles ? "user" : "default";
+    if (q->o.mode == SMOA_MODE_SMOA && !q->o.roles && q->o.task) {
+        smoa_status st = smoa_roles_for_task(q->ctx, q->session, q->run, q->o.task, q->o.roles_cache,
+                                             q->o.n_proposers, q->o.seed, q->o.temperature, q->written_roles, &source,
+                                             q->err);
+        if (st) return st;
+        q->n_written_roles = q->o.n_proposers;
+    }
+    json_t *roles = json_array();
+    for (size_t i = 0; i < q->o.n_proposers; i++) {
+        q->roles[i] = q->o.mode != SMOA_MODE_SMOA ? NULL
+                      : q->n_written_roles       ? q->written_roles[i]
+                      : q->o.roles               ? q->o.roles[i]
+                                                 : defaults[i % n_default];
+        json_array_append_new(roles, q->roles[i] ? json_string(q->roles[i]) : json_null());
+    }
+    json_object_set_new(q->run->trace, "roles", roles);
+    json_object_set_new(q->run->trace, "roles_source", json_string(source));
+    return SMOA_OK;
 }
 
 smoa_status smoa_run_query(smoa_ctx *ctx, smoa_session *session, const char *question,
@@ -358,10 +379,11 @@ smoa_status smoa_run_query(smoa_ctx *ctx, smoa_session *session, const char *que
     q.call_seed = q.o.seed;
     q.run = smoa_run_new(question, &q.o);
     if (!q.run) return smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
-    set_roles(&q);
-    if (q.o.mode == SMOA_MODE_SINGLE) st = aggregate(&q, false);
-    else if ((st = run_layers(&q)) == SMOA_OK) st = aggregate(&q, true);
+    st = set_roles(&q);
+    if (st == SMOA_OK && q.o.mode == SMOA_MODE_SINGLE) st = aggregate(&q, false);
+    else if (st == SMOA_OK && (st = run_layers(&q)) == SMOA_OK) st = aggregate(&q, true);
     for (size_t i = 0; i < MAX_PROPOSERS; i++) smoa_strbuf_free(&q.responses[i]);
+    for (size_t i = 0; i < q.n_written_roles; i++) free(q.written_roles[i]);
     if (st == SMOA_OK && !smoa_run_finish(q.run)) st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
     if (st) {
         smoa_run_free(q.run);
