@@ -14,6 +14,14 @@ ids); generate() continues several of them at once.
         [answer] = session.generate([seq], max_tokens=64, sampling=smoa.Sampling(temperature=0))
         print(answer.text, answer.stop_reason.name)
 
+Multi-agent runs: run() answers one question with several agents sharing the
+session's model (single, MoA or SMoA mode) and returns the answer, the trace
+and the cost account.
+
+    with smoa.Model(path) as model, smoa.Session(model) as session:
+        result = session.run("What is 12 times 7?", mode="smoa", n=4, k=2)
+        print(result.answer, result.cost("total")["calls"], result.trace["layers_run"])
+
 The library is found through $SMOA_LIBRARY, then next to this package or in a
 source tree's build folders, then on the system's library path. Failures raise
 SmoaError, carrying the status and the library's detailed message.
@@ -26,19 +34,20 @@ thread.
 import array
 import ctypes
 import enum
+import json
 import os
 import weakref
-from typing import (Callable, Iterable, List, Mapping, NamedTuple, Optional, Sequence, Tuple,
-                    Union)
+from typing import (Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence,
+                    Tuple, Union)
 
 from . import _capi
 
 __all__ = [
     "Status", "LogLevel", "LoadMode", "Device", "StopReason", "TensorType", "SmoaError",
     "Context", "Model", "TensorInfo", "Session", "Sampling", "CancelFlag", "Generation",
-    "version", "version_number", "status_str", "stop_reason_str", "tensor_type_name",
-    "has_cuda", "cuda_device_count", "chat_template_family", "write_synthetic_model",
-    "load_library",
+    "Stage", "RunResult", "version", "version_number", "status_str", "stop_reason_str",
+    "tensor_type_name", "has_cuda", "cuda_device_count", "chat_template_family",
+    "write_synthetic_model", "load_library",
 ]
 
 load_library = _capi.load_library
@@ -90,6 +99,15 @@ class StopReason(enum.IntEnum):
     ERROR = 7       # this sequence failed; the others went on
 
 
+class Stage(enum.IntEnum):
+    """The stages of a run whose cost is accounted (see RunResult.cost)."""
+    PROPOSE = 0
+    JUDGE = 1
+    MODERATE = 2
+    AGGREGATE = 3
+    TOTAL = 4  # all of them together
+
+
 class TensorType(enum.IntEnum):
     """The ggml tensor type ids that libsmoa reads (and can write synthetic models in)."""
     F32 = 0
@@ -109,6 +127,12 @@ _TOKENIZE_ADD_SPECIAL = 1 << 0
 _TOKENIZE_PARSE_SPECIAL = 1 << 1
 _DETOKENIZE_RENDER_SPECIAL = 1 << 0
 _DETOKENIZE_CONTINUATION = 1 << 1
+
+# The names run() takes, in the order of the C enums smoa_mode, smoa_judge_kind
+# and smoa_moderator_kind.
+_MODES = ("single", "moa", "smoa")
+_JUDGES = ("generative", "score")
+_MODERATORS = ("judge", "number", "choice", "none")
 
 
 class SmoaError(Exception):
@@ -515,10 +539,10 @@ class Sampling:
 
 
 class CancelFlag:
-    """Stops Session.generate() when set, like a threading.Event.
+    """Stops Session.generate() or Session.run() when set, like a threading.Event.
 
     set() may be called from any thread, or from the on_token callback: the
-    library reads the flag before each step. generate() never clears it.
+    library reads the flag before each step. Neither call clears it.
     """
 
     def __init__(self):
@@ -544,6 +568,24 @@ class Generation(NamedTuple):
 
 # on_token(seq, token, piece) -> truthy to stop that sequence.
 TokenCallback = Callable[[int, int, bytes], object]
+# on_answer(piece) -> truthy to stop the answer there.
+AnswerCallback = Callable[[bytes], object]
+
+
+class RunResult(NamedTuple):
+    """What Session.run() produced."""
+    answer: str              # the final answer (complete UTF-8: see Session.run)
+    trace: dict              # every call, choice and stop decision (docs/trace.md)
+    costs: Dict[str, dict]   # per stage name ("propose", ..., "total"): see cost()
+    ttft: Optional[float]    # seconds from the start to the first answer byte; None: no answer
+    layers: int              # proposer rounds run (fewer than asked after an early stop)
+
+    def cost(self, stage: Union[Stage, str] = Stage.TOTAL) -> dict:
+        """The cost of one stage (a Stage, or its name in lower case):
+        prompt_tokens (every call's whole prompt, summed), prefill_tokens (those
+        computed: shared prefixes once), generated_tokens, calls (model calls)
+        and seconds (wall time)."""
+        return self.costs[stage if isinstance(stage, str) else Stage(stage).name.lower()]
 
 
 def _token_trampoline(on_token: TokenCallback, cancel: CancelFlag, failures: list):
@@ -779,6 +821,106 @@ class Session:
         reason = StopReason(self._lib.smoa_generation_stop_reason(out, i))
         return Generation(raw.decode("utf-8", errors="replace"), raw, tokens, reason)
 
+    def run(self, question: Union[str, bytes], *, mode: str = "smoa", n: int = 4, k: int = 2,
+            layers: int = 2, judge: str = "generative", moderator: str = "judge",
+            separate_moderator: bool = False, temperature: float = 0.7, max_tokens: int = 256,
+            judge_max_tokens: Optional[int] = None, aggregator_max_tokens: Optional[int] = None,
+            seed: int = 42, roles: Optional[Sequence[str]] = None, task: Optional[str] = None,
+            roles_cache: Union[None, str, os.PathLike] = None,
+            on_answer: Optional[AnswerCallback] = None,
+            cancel: Optional[CancelFlag] = None) -> RunResult:
+        """Answers one question with agents that all share the session's model.
+
+        mode: "smoa" (n role-played proposers per layer, a judge keeps k of
+        their responses, a moderator may end the debate early), "moa" (every
+        response goes forward, no judge, no early stop) or "single" (one call).
+        layers: proposer rounds (at most 8). n: proposers (at most 16; the
+        session needs n_seq_max >= n + 1). k: responses kept per layer.
+        judge: "generative" (a judge call writes its choice) or "score" (one
+        prompt per response, ranked by P(yes)). moderator: "judge" (the
+        generative judge's end flag; separate_moderator asks it in a call of
+        its own), "number" or "choice" (stop when the kept responses agree on a
+        final number, or option letter), "none". temperature: every call's.
+        max_tokens: per proposer response; judge_max_tokens and
+        aggregator_max_tokens default to max_tokens. seed: sampling and the
+        judge's fallbacks (same seed, same run). roles: n personas for the SMoA
+        proposers. task: without roles, a description of the task for which
+        the model writes the n personas itself (one call, counted in the
+        propose stage); roles_cache: a file of personas, one per line, read
+        when it holds n, else written, so that they are written once per task.
+        Without roles or task, the library's personas.
+
+        on_answer(piece) receives the final answer's bytes as they are produced
+        (a piece may end inside a UTF-8 character); a truthy return ends the
+        answer there. The pieces make the answer's raw bytes; answer is those
+        with every byte that does not start a valid UTF-8 sequence replaced by
+        U+FFFD. An exception raised in on_answer cancels the run and is
+        re-raised here.
+
+        cancel: a CancelFlag; once set, the run stops and raises SmoaError
+        (ERR_CANCELLED). Option values the library refuses (k > n, an empty
+        question, ...) raise SmoaError (ERR_INVALID_ARGUMENT); unknown names
+        for mode, judge or moderator, and roles not one per proposer, raise
+        ValueError. A proposer call that fails alone is dropped and recorded
+        in the trace.
+        """
+        options = _capi.smoa_run_options()
+        self._lib.smoa_run_options_init_sized(ctypes.byref(options), ctypes.sizeof(options))
+        options.struct_size = ctypes.sizeof(options)
+        options.mode = _kind(mode, _MODES, "mode")
+        options.n_proposers = n
+        options.k = k
+        options.n_layers = layers
+        options.judge = _kind(judge, _JUDGES, "judge")
+        options.moderator = _kind(moderator, _MODERATORS, "moderator")
+        options.separate_moderator = bool(separate_moderator)
+        options.temperature = temperature
+        options.max_tokens = max_tokens
+        options.judge_max_tokens = max_tokens if judge_max_tokens is None else judge_max_tokens
+        options.aggregator_max_tokens = (max_tokens if aggregator_max_tokens is None
+                                         else aggregator_max_tokens)
+        options.seed = seed
+        # Pointers assigned to the struct's fields keep their targets alive.
+        if roles is not None:
+            personas = [_encode(role) for role in roles]
+            if len(personas) != n:
+                raise ValueError(f"roles: {len(personas)} for {n} proposers")
+            options.roles = (ctypes.c_char_p * n)(*personas)
+        options.task = None if task is None else _encode(task)
+        options.roles_cache = None if roles_cache is None else os.fsencode(roles_cache)
+        cancel = cancel if cancel is not None else CancelFlag()
+        options.cancel = ctypes.pointer(cancel._value)
+        failures = []
+        if on_answer is not None:
+            options.on_answer = _capi.smoa_token_fn(_token_trampoline(
+                lambda _seq, _token, piece: on_answer(piece), cancel, failures))
+        out = _capi.smoa_run_p()
+        status = self._lib.smoa_run_query(self._context.handle, self.handle, _encode(question),
+                                          ctypes.byref(options), ctypes.byref(out))
+        try:
+            if failures:
+                raise failures[0]
+            self._context.check(status)
+            return self._run_result(out)
+        finally:
+            self._lib.smoa_run_free(out)  # NULL (failure) is fine
+
+    def _run_result(self, out: _capi.smoa_run_p) -> RunResult:
+        length = ctypes.c_size_t()
+        answer = ctypes.string_at(self._lib.smoa_run_answer(out, ctypes.byref(length)),
+                                  length.value)
+        costs = {}
+        for stage in Stage:
+            cost = _capi.smoa_cost()
+            cost.struct_size = ctypes.sizeof(cost)
+            self._context.check(self._lib.smoa_run_cost(out, stage, ctypes.byref(cost)))
+            costs[stage.name.lower()] = {name: getattr(cost, name)
+                                         for name, _ in cost._fields_[1:]}  # all but struct_size
+        ttft = self._lib.smoa_run_ttft(out)
+        return RunResult(answer.decode("utf-8", errors="replace"),
+                         json.loads(self._lib.smoa_run_trace_json(out, None)), costs,
+                         None if ttft < 0 else ttft, self._lib.smoa_run_layers(out))
+
 
 def _destroy_session(lib, handle, _model) -> None:
     lib.smoa_session_destroy(handle)
@@ -788,6 +930,13 @@ def _copy_floats(pointer, count: int) -> Optional[array.array]:
     if not pointer:
         return None
     return array.array("f", ctypes.string_at(pointer, count * ctypes.sizeof(ctypes.c_float)))
+
+
+def _kind(name: str, names: Tuple[str, ...], what: str) -> int:
+    """The C enum value of name: its position in names."""
+    if name not in names:
+        raise ValueError(f"{what} must be one of {', '.join(names)}; got {name!r}")
+    return names.index(name)
 
 
 def _one_each(values: Sequence, n: int, name: str) -> list:

@@ -9,8 +9,8 @@ import functools
 import os
 import pathlib
 import sys
-from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_float, c_int, c_int32,
-                    c_size_t, c_uint32, c_uint64, c_void_p)
+from ctypes import (CFUNCTYPE, POINTER, Structure, c_char_p, c_double, c_float, c_int,
+                    c_int32, c_size_t, c_uint32, c_uint64, c_void_p)
 
 # The header this module mirrors (SMOA_VERSION_MAJOR/MINOR/PATCH).
 HEADER_VERSION = (0, 1, 0)
@@ -23,6 +23,8 @@ smoa_model_p = c_void_p
 smoa_session_p = c_void_p
 smoa_generation_p = c_void_p
 smoa_stop_reason = c_int
+smoa_run_p = c_void_p
+smoa_stage = c_int
 
 smoa_log_fn = CFUNCTYPE(None, smoa_log_level, c_char_p, c_void_p)
 # piece is a pointer, not c_char_p: it holds piece_len bytes, NULs included,
@@ -102,6 +104,41 @@ class smoa_generate_options(Structure):
     ]
 
 
+class smoa_run_options(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("mode", c_uint32),  # smoa_mode
+        ("n_proposers", c_uint32),
+        ("k", c_uint32),
+        ("n_layers", c_uint32),
+        ("judge", c_uint32),  # smoa_judge_kind
+        ("moderator", c_uint32),  # smoa_moderator_kind
+        ("separate_moderator", c_uint32),
+        ("temperature", c_float),
+        ("max_tokens", c_uint32),
+        ("judge_max_tokens", c_uint32),
+        ("aggregator_max_tokens", c_uint32),
+        ("seed", c_uint64),
+        ("roles", POINTER(c_char_p)),
+        ("on_answer", smoa_token_fn),
+        ("user_data", c_void_p),
+        ("cancel", POINTER(c_int32)),  # const volatile int32_t *
+        ("task", c_char_p),
+        ("roles_cache", c_char_p),
+    ]
+
+
+class smoa_cost(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("prompt_tokens", c_uint64),
+        ("prefill_tokens", c_uint64),
+        ("generated_tokens", c_uint64),
+        ("calls", c_uint32),
+        ("seconds", c_double),
+    ]
+
+
 class smoa_synthetic_options(Structure):
     _fields_ = [
         ("struct_size", c_uint32),
@@ -123,6 +160,7 @@ _size_p = POINTER(c_size_t)
 _model_ro = smoa_model_p  # const smoa_model *
 _session_ro = smoa_session_p  # const smoa_session *
 _generation_ro = smoa_generation_p  # const smoa_generation *
+_run_ro = smoa_run_p  # const smoa_run *
 _float_p = POINTER(c_float)
 
 # name: (restype, argtypes), in header order.
@@ -202,6 +240,16 @@ _FUNCTIONS = {
     "smoa_generation_tokens": (POINTER(c_int32), [_generation_ro, c_size_t]),
     "smoa_generation_stop_reason": (smoa_stop_reason, [_generation_ro, c_size_t]),
     "smoa_stop_reason_str": (c_char_p, [smoa_stop_reason]),
+    "smoa_run_options_init_sized": (None, [POINTER(smoa_run_options), c_size_t]),
+    "smoa_run_query": (smoa_status, [smoa_ctx_p, smoa_session_p, c_char_p,
+                                     POINTER(smoa_run_options), POINTER(smoa_run_p)]),
+    "smoa_run_free": (None, [smoa_run_p]),
+    # The answer as an address, like smoa_generation_text: its length comes back in *len.
+    "smoa_run_answer": (c_void_p, [_run_ro, _size_p]),
+    "smoa_run_trace_json": (c_char_p, [_run_ro, _size_p]),
+    "smoa_run_cost": (smoa_status, [_run_ro, smoa_stage, POINTER(smoa_cost)]),
+    "smoa_run_ttft": (c_double, [_run_ro]),
+    "smoa_run_layers": (c_uint32, [_run_ro]),
     "smoa_synthetic_options_init_sized": (None, [POINTER(smoa_synthetic_options), c_size_t]),
     "smoa_tensor_type_name": (c_char_p, [c_uint32]),
     "smoa_synthetic_write": (smoa_status, [smoa_ctx_p, c_char_p, POINTER(smoa_synthetic_options)]),
