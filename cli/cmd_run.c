@@ -52,12 +52,13 @@ static int print_piece(int32_t seq, int32_t token, const char *piece, size_t len
 
 static void print_costs(const smoa_run *run) {
     static const char *const stages[] = {"propose", "judge", "moderate", "aggregate", "total"};
-    fprintf(stderr, "\n\n%-10s %7s %9s %9s %6s %8s\n", "stage", "calls", "prompt", "generated", "", "seconds");
+    fprintf(stderr, "\n\n%-10s %6s %8s %9s %10s %8s\n", "stage", "calls", "prompt", "computed", "generated", "seconds");
     for (int s = SMOA_STAGE_PROPOSE; s <= SMOA_STAGE_TOTAL; s++) {
         smoa_cost c = {.struct_size = sizeof c};
         smoa_run_cost(run, (smoa_stage)s, &c);
-        fprintf(stderr, "%-10s %7u %9llu %9llu %6s %8.2f\n", stages[s], c.calls, (unsigned long long)c.prompt_tokens,
-                (unsigned long long)c.generated_tokens, "", c.seconds);
+        fprintf(stderr, "%-10s %6u %8llu %9llu %10llu %8.2f\n", stages[s], c.calls,
+                (unsigned long long)c.prompt_tokens, (unsigned long long)c.prefill_tokens,
+                (unsigned long long)c.generated_tokens, c.seconds);
     }
     fprintf(stderr, "layers run: %u, time to first answer token: %.2f s\n", smoa_run_layers(run), smoa_run_ttft(run));
 }

@@ -335,6 +335,11 @@ static bool found_expected(const answer *a, unsigned fields) {
            ((fields & SMOA_JUDGE_EXPECT_END) && a->end_state != FIELD_ABSENT);
 }
 
+static bool read_something(const answer *a, unsigned fields) {
+    return ((fields & SMOA_JUDGE_EXPECT_SELECTION) && a->selection_state == FIELD_READ) ||
+           ((fields & SMOA_JUDGE_EXPECT_END) && a->end_state == FIELD_READ);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Fields of a JSON object                                                  */
 
@@ -828,7 +833,10 @@ static smoa_status find_answer(const char *text, size_t len, unsigned fields, an
     for (int i = 0; i < count; i++) {
         smoa_status status = read_candidate(text, &candidates[i], fields, a);
         if (status != SMOA_OK) return status;
-        if (a->method != SMOA_JUDGE_METHOD_NONE) return SMOA_OK;
+        /* A cut-off object counts only if it gave a value: small models often
+         * write a complete answer, then repeat it until cut off mid-key. */
+        if (a->method != SMOA_JUDGE_METHOD_NONE && (candidates[i].complete || read_something(a, fields)))
+            return SMOA_OK;
     }
     scan_hit hit;
     answer_reset(a, len, len);

@@ -21,6 +21,7 @@
 #include "core/options.h"
 #include "engine/session.h"
 #include "engine/topk.h"
+#include "model/tokenizer_utf8.h"
 #include "model/vocab.h"
 
 #define MAX_PROPOSERS 16
@@ -77,8 +78,9 @@ static smoa_status check_options(const smoa_run_options *o, const smoa_session *
 /* Trace helpers                                                            */
 
 static json_t *call_json(const smoa_agent_call *c, int agent, const char *role) {
-    return json_pack("{s:i, s:s?, s:s?, s:s%, s:i, s:i, s:s, s:f}", "agent", agent, "role", role, "system", c->system,
-                     "text", c->response.data ? c->response.data : "", c->response.len, "prompt_tokens",
+    return json_pack("{s:i, s:s?, s:s?, s:s?, s:s%, s:i, s:i, s:s, s:f}", "agent", agent, "role", role, "system",
+                     c->system, "user", c->user, "text", c->response.data ? c->response.data : "", c->response.len,
+                     "prompt_tokens",
                      (int)c->prompt_tokens, "generated_tokens", (int)c->generated_tokens, "stop",
                      smoa_stop_reason_str(c->stop), "seconds", c->seconds);
 }
@@ -170,8 +172,11 @@ static smoa_status judge_by_score(orchestra *q, const int32_t *cand, size_t n_ca
     if (st == SMOA_OK) st = smoa_agents_score(q->ctx, q->session, q->run, calls, n_cand, ids, 2, pair, q->err);
     json_t *scored = json_array();
     for (size_t i = 0; i < n_cand; i++) {
-        scores[i] = pair[2 * i] - pair[2 * i + 1];
-        json_array_append_new(scored, json_pack("{s:i, s:f}", "agent", cand[i], "yes_minus_no", (double)scores[i]));
+        /* a response whose scoring prompt did not fit ranks last */
+        bool scored_ok = st == SMOA_OK && calls[i].stop != SMOA_STOP_CONTEXT;
+        scores[i] = scored_ok ? pair[2 * i] - pair[2 * i + 1] : -INFINITY;
+        json_array_append_new(scored, json_pack("{s:i, s:o}", "agent", cand[i], "yes_minus_no",
+                                                scored_ok ? json_real(scores[i]) : json_null()));
         smoa_strbuf_free(&users[i]);
     }
     size_t k = q->o.k < n_cand ? q->o.k : n_cand;
@@ -214,8 +219,9 @@ static smoa_status judge_call(orchestra *q, smoa_judge_ask ask, const int32_t *c
     return st;
 }
 
-static smoa_status judge_generative(orchestra *q, const int32_t *cand, size_t n_cand, bool *end, json_t *judge) {
-    bool both = q->o.moderator == SMOA_MODERATOR_JUDGE && !q->o.separate_moderator;
+static smoa_status judge_generative(orchestra *q, const int32_t *cand, size_t n_cand, bool last, bool *end,
+                                    json_t *judge) {
+    bool both = q->o.moderator == SMOA_MODERATOR_JUDGE && !q->o.separate_moderator && !last;
     smoa_judge_result r;
     smoa_status st = judge_call(q, both ? SMOA_JUDGE_ASK_BOTH : SMOA_JUDGE_ASK_SELECT, cand, n_cand, &r, judge);
     if (st) return st;
@@ -226,8 +232,9 @@ static smoa_status judge_generative(orchestra *q, const int32_t *cand, size_t n_
     return SMOA_OK;
 }
 
-/* Keeps every usable response (MoA), or the judge's top k (SMoA). */
-static smoa_status select_responses(orchestra *q, bool *judge_says_end, json_t *layer_json) {
+/* Keeps every usable response (MoA), or the judge's top k (SMoA). After the
+ * last layer there is nothing left to stop, so the judge only selects. */
+static smoa_status select_responses(orchestra *q, bool last, bool *judge_says_end, json_t *layer_json) {
     int32_t cand[MAX_PROPOSERS];
     size_t n_cand = usable_indices(q, cand);
     *judge_says_end = false;
@@ -242,7 +249,7 @@ static smoa_status select_responses(orchestra *q, bool *judge_says_end, json_t *
     } else if (q->o.judge == SMOA_JUDGE_SCORE) {
         st = judge_by_score(q, cand, n_cand, judge);
     } else {
-        st = judge_generative(q, cand, n_cand, judge_says_end, judge);
+        st = judge_generative(q, cand, n_cand, last, judge_says_end, judge);
     }
     json_object_set_new(layer_json, "kept", indices_json(q->kept, q->n_kept));
     return st;
@@ -259,7 +266,8 @@ static smoa_status moderate(orchestra *q, bool judge_says_end, bool *stop, json_
     *stop = false;
     switch (q->o.moderator) {
     case SMOA_MODERATOR_JUDGE:
-        if (q->o.separate_moderator && q->o.judge == SMOA_JUDGE_GENERATIVE) {
+        /* its own call when asked, or when the judge scores and so writes no flag */
+        if (q->o.separate_moderator || q->o.judge == SMOA_JUDGE_SCORE) {
             smoa_judge_result r;
             json_t *mod = json_object();
             st = judge_call(q, SMOA_JUDGE_ASK_END, q->kept, q->n_kept, &r, mod);
@@ -327,12 +335,11 @@ static smoa_status run_layers(orchestra *q) {
     for (size_t layer = 0; layer < q->o.n_layers; layer++) {
         json_t *layer_json = json_pack("{s:i}", "layer", (int)layer + 1);
         json_array_append_new(q->run->layers, layer_json);
-        bool judge_says_end = false, stop = false;
+        bool judge_says_end = false, stop = false, last = layer + 1 == q->o.n_layers;
         smoa_status st = propose(q, layer, layer_json);
-        if (st == SMOA_OK) st = select_responses(q, &judge_says_end, layer_json);
+        if (st == SMOA_OK) st = select_responses(q, last, &judge_says_end, layer_json);
         q->run->layers_run = (uint32_t)layer + 1;
         if (st) return st;
-        bool last = layer + 1 == q->o.n_layers;
         if (q->o.mode == SMOA_MODE_SMOA && !last && (st = moderate(q, judge_says_end, &stop, layer_json))) return st;
         if (stop) break;
     }
@@ -372,6 +379,9 @@ smoa_status smoa_run_query(smoa_ctx *ctx, smoa_session *session, const char *que
         return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "session, question and out are required");
     *out = NULL;
     if (!question[0]) return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "the question is empty");
+    size_t bad;
+    if (!smoa_utf8_validate(question, strlen(question), &bad))
+        return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "the question is not valid UTF-8 (byte %zu)", bad);
     orchestra q = {.ctx = ctx, .session = session, .question = question, .err = err};
     smoa_run_options_init(&q.o);
     smoa_status st = smoa_options_read(&q.o, sizeof q.o, options, "smoa_run_options", err);

@@ -38,6 +38,14 @@ static bool already_have(char *const *roles, size_t n, const char *role) {
     return false;
 }
 
+/* Text a person could have written: no control bytes, no U+FFFD (the mark
+ * of bytes that were not text). */
+static bool plausible(const char *role) {
+    for (const unsigned char *p = (const unsigned char *)role; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) return false;
+    return strstr(role, "\xEF\xBF\xBD") == NULL;
+}
+
 /* One writing call; appends the new distinct personas to roles. */
 static smoa_status ask_model(smoa_ctx *ctx, smoa_session *s, smoa_run *run, const char *task, size_t n, uint64_t seed,
                              float temperature, char **roles, size_t *have, smoa_error *err) {
@@ -51,7 +59,7 @@ static smoa_status ask_model(smoa_ctx *ctx, smoa_session *s, smoa_run *run, cons
     if (st == SMOA_OK && !smoa_prompt_parse_roles(call.response.data ? call.response.data : "", n, parsed, &n_parsed))
         st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
     for (size_t i = 0; i < n_parsed; i++) {
-        if (*have < n && !already_have(roles, *have, parsed[i])) roles[(*have)++] = parsed[i];
+        if (*have < n && plausible(parsed[i]) && !already_have(roles, *have, parsed[i])) roles[(*have)++] = parsed[i];
         else free(parsed[i]);
     }
     smoa_agent_call_free(&call);

@@ -280,6 +280,9 @@ static const judge_case cases[] = {
      .text = "Format: {\"selected\": [0, 1], \"end\": false}\n"
              "Answer: {\"selected\": [2, 3], \"end\": fal",
      .chosen = {2, 3}, .n_chosen = 2, .events = E_NO_END, .method = M_REPAIRED},
+    {.name = "complete answer, then a repetition cut off in its key",
+     .text = "{\"selected\": [1, 2], \"end\": false}\n{\"selected",
+     .chosen = {1, 2}, .n_chosen = 2, .method = M_JSON},
     /* Which object */
     {.name = "two objects: the last wins",
      .text = "Format: {\"selected\": [0, 1], \"end\": false}\n"
