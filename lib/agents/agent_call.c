@@ -25,15 +25,12 @@ void smoa_agent_call_free(smoa_agent_call *call) { smoa_strbuf_free(&call->respo
 
 /* The call's messages rendered with the model's chat template (plain ChatML
  * when it has none) and tokenized with its special tokens. */
-static smoa_status render(const smoa_model *m, const smoa_agent_call *c, const char *suffix, call_tokens *out,
-                          smoa_error *err) {
+static smoa_status render(const smoa_model *m, const smoa_agent_call *c, call_tokens *out, smoa_error *err) {
     const char *roles[] = {"system", "user"}, *contents[] = {c->system, c->user};
     size_t first = c->system ? 0 : 1;
     smoa_strbuf text = {0};
     const char *tmpl = m->chat_template ? m->chat_template : "chatml";
     smoa_status st = smoa_chat_template_render(tmpl, roles + first, contents + first, 2 - first, true, &text, err);
-    if (st == SMOA_OK && suffix && !smoa_strbuf_append_str(&text, suffix))
-        st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
     size_t n = 0;
     if (st == SMOA_OK) {
         st = smoa_vocab_tokenize(m->vocab, text.data, text.len, SMOA_TOKENIZE_PARSE_SPECIAL, NULL, 0, &n, err);
@@ -112,13 +109,13 @@ static smoa_status prefill_all(smoa_session *s, call_tokens *t, size_t n, uint64
     return st == SMOA_OK ? (smoa_error_clear(err), SMOA_OK) : st;
 }
 
-static smoa_status render_all(const smoa_model *m, smoa_agent_call *calls, size_t n, const char *suffix,
-                              call_tokens **out, smoa_error *err) {
+static smoa_status render_all(const smoa_model *m, smoa_agent_call *calls, size_t n, call_tokens **out,
+                              smoa_error *err) {
     call_tokens *t = calloc(n, sizeof *t);
     if (!t) return smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
     for (size_t i = 0; i < n; i++) t[i].seq = -1;
     for (size_t i = 0; i < n; i++) {
-        smoa_status st = render(m, &calls[i], suffix, &t[i], err);
+        smoa_status st = render(m, &calls[i], &t[i], err);
         if (st) {
             for (size_t j = 0; j <= i; j++) free(t[j].ids);
             free(t);
@@ -188,38 +185,64 @@ static void account(smoa_run *run, smoa_stage stage, const smoa_agent_call *call
                        i == 0 ? seconds : 0);
 }
 
-smoa_status smoa_agents_generate(smoa_ctx *ctx, smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n,
-                                 const smoa_call_settings *cs, smoa_error *err) {
+/* What happens once every call's prompt is prefilled. */
+typedef smoa_status (*after_prefill_fn)(smoa_session *s, smoa_agent_call *calls, call_tokens *t, size_t n, void *arg,
+                                        smoa_error *err);
+
+/* Render, prefill, the step, release, account: the frame of every batch. */
+static smoa_status run_calls(smoa_session *s, smoa_run *run, smoa_stage stage, smoa_agent_call *calls, size_t n,
+                             after_prefill_fn step, void *arg, smoa_error *err) {
     double t0 = smoa_now();
-    call_tokens *t;
+    call_tokens *t = NULL;
     uint64_t prefilled = 0;
-    smoa_status st = render_all(s->model, calls, n, NULL, &t, err);
+    smoa_status st = render_all(s->model, calls, n, &t, err);
     if (st) return st;
     st = prefill_all(s, t, n, &prefilled, err);
-    if (st == SMOA_OK) st = generate_prefilled(ctx, s, calls, t, n, cs, err);
+    if (st == SMOA_OK) st = step(s, calls, t, n, arg, err);
     release(s, t, n);
     double seconds = smoa_now() - t0;
     for (size_t i = 0; i < n; i++) calls[i].seconds = seconds;
-    account(run, cs->stage, calls, n, prefilled, seconds);
+    account(run, stage, calls, n, prefilled, seconds);
     return st;
 }
 
-smoa_status smoa_agents_score(smoa_ctx *ctx, smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n,
-                              const int32_t *ids, size_t n_ids, float *out, smoa_error *err) {
-    (void)ctx;
-    double t0 = smoa_now();
-    call_tokens *t;
-    uint64_t prefilled = 0;
-    smoa_status st = render_all(s->model, calls, n, NULL, &t, err);
-    if (st) return st;
-    st = prefill_all(s, t, n, &prefilled, err);
-    for (size_t i = 0; st == SMOA_OK && i < n; i++) {
+typedef struct generate_args {
+    smoa_ctx *ctx;
+    const smoa_call_settings *settings;
+} generate_args;
+
+static smoa_status generate_step(smoa_session *s, smoa_agent_call *calls, call_tokens *t, size_t n, void *arg,
+                                 smoa_error *err) {
+    generate_args *a = arg;
+    return generate_prefilled(a->ctx, s, calls, t, n, a->settings, err);
+}
+
+smoa_status smoa_agents_generate(smoa_ctx *ctx, smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n,
+                                 const smoa_call_settings *cs, smoa_error *err) {
+    generate_args a = {ctx, cs};
+    return run_calls(s, run, cs->stage, calls, n, generate_step, &a, err);
+}
+
+typedef struct score_args {
+    const int32_t *ids;
+    size_t n_ids;
+    float *out;
+} score_args;
+
+static smoa_status score_step(smoa_session *s, smoa_agent_call *calls, call_tokens *t, size_t n, void *arg,
+                              smoa_error *err) {
+    (void)err;
+    score_args *a = arg;
+    for (size_t i = 0; i < n; i++) {
         const float *logits = t[i].failed ? NULL : smoa_seq_logits(s, t[i].seq);
         calls[i].stop = logits ? SMOA_STOP_NONE : SMOA_STOP_CONTEXT;
-        for (size_t j = 0; j < n_ids; j++) out[i * n_ids + j] = logits ? logits[ids[j]] : -INFINITY;
+        for (size_t j = 0; j < a->n_ids; j++) a->out[i * a->n_ids + j] = logits ? logits[a->ids[j]] : -INFINITY;
     }
-    release(s, t, n);
-    double seconds = smoa_now() - t0;
-    account(run, SMOA_STAGE_JUDGE, calls, n, prefilled, seconds);
-    return st;
+    return SMOA_OK;
+}
+
+smoa_status smoa_agents_score(smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n, const int32_t *ids,
+                              size_t n_ids, float *out, smoa_error *err) {
+    score_args a = {ids, n_ids, out};
+    return run_calls(s, run, SMOA_STAGE_JUDGE, calls, n, score_step, &a, err);
 }

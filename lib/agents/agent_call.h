@@ -43,11 +43,12 @@ typedef struct smoa_call_settings {
 smoa_status smoa_agents_generate(smoa_ctx *ctx, smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n,
                                  const smoa_call_settings *settings, smoa_error *err);
 
-/* Prefills each call's prompt with `suffix` appended to the rendered
- * assistant turn (e.g. nothing, or a forced first word) and returns, per
- * call, the logits' values at the given token ids: out[i * n_ids + j]. */
-smoa_status smoa_agents_score(smoa_ctx *ctx, smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n,
-                              const int32_t *ids, size_t n_ids, float *out, smoa_error *err);
+/* Prefills each call's prompt (up to the opening of the assistant turn)
+ * and returns, per call, the next-token logits at the given token ids:
+ * out[i * n_ids + j] (-inf for a call whose prompt did not fit, whose stop
+ * is then SMOA_STOP_CONTEXT). No generation. */
+smoa_status smoa_agents_score(smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n, const int32_t *ids,
+                              size_t n_ids, float *out, smoa_error *err);
 
 void smoa_agent_call_free(smoa_agent_call *call);
 

@@ -169,7 +169,7 @@ static smoa_status judge_by_score(orchestra *q, const int32_t *cand, size_t n_ca
         calls[i].user = users[i].data;
     }
     float pair[MAX_PROPOSERS * 2], scores[MAX_PROPOSERS], weights[MAX_PROPOSERS];
-    if (st == SMOA_OK) st = smoa_agents_score(q->ctx, q->session, q->run, calls, n_cand, ids, 2, pair, q->err);
+    if (st == SMOA_OK) st = smoa_agents_score(q->session, q->run, calls, n_cand, ids, 2, pair, q->err);
     json_t *scored = json_array();
     for (size_t i = 0; i < n_cand; i++) {
         /* a response whose scoring prompt did not fit ranks last */
