@@ -36,12 +36,17 @@ struct smoa_pool {
     atomic_bool stop;
 };
 
+/* The flip and the sleeper count are sequentially consistent: the last
+ * arriver stores the phase and then reads the sleepers, a sleeper adds
+ * itself and then reads the phase, and with weaker orderings both reads
+ * could see the old values (a store may pass a later load, even on x86):
+ * no broadcast, and a sleeper that never wakes. */
 static void barrier_wait(barrier *b) {
-    unsigned phase = atomic_load_explicit(&b->phase, memory_order_acquire);
-    if (atomic_fetch_add_explicit(&b->arrived, 1, memory_order_acq_rel) == atomic_load(&b->n) - 1) {
-        atomic_store_explicit(&b->arrived, 0, memory_order_relaxed);
-        atomic_store_explicit(&b->phase, phase + 1, memory_order_release);
-        if (atomic_load_explicit(&b->sleepers, memory_order_acquire) > 0) {
+    unsigned phase = atomic_load(&b->phase);
+    if (atomic_fetch_add(&b->arrived, 1) == atomic_load(&b->n) - 1) {
+        atomic_store(&b->arrived, 0);
+        atomic_store(&b->phase, phase + 1);
+        if (atomic_load(&b->sleepers) > 0) {
             pthread_mutex_lock(&b->lock);
             pthread_cond_broadcast(&b->flipped);
             pthread_mutex_unlock(&b->lock);
@@ -53,9 +58,9 @@ static void barrier_wait(barrier *b) {
         CPU_RELAX();
     }
     pthread_mutex_lock(&b->lock);
-    atomic_fetch_add_explicit(&b->sleepers, 1, memory_order_acq_rel);
-    while (atomic_load_explicit(&b->phase, memory_order_acquire) == phase) pthread_cond_wait(&b->flipped, &b->lock);
-    atomic_fetch_sub_explicit(&b->sleepers, 1, memory_order_acq_rel);
+    atomic_fetch_add(&b->sleepers, 1);
+    while (atomic_load(&b->phase) == phase) pthread_cond_wait(&b->flipped, &b->lock);
+    atomic_fetch_sub(&b->sleepers, 1);
     pthread_mutex_unlock(&b->lock);
 }
 
