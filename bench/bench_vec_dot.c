@@ -13,7 +13,9 @@
  * median of 5 runs after a warm-up. One thread. "*" marks the kernel that
  * smoa_vec_dot_get picks. K-quants run at n = 1536 only (576 is no whole
  * number of their 256-weight blocks). A second table times activation
- * quantization. */
+ * quantization; a third, one weight row against four activation rows as a
+ * prefill does it: four single dots vs one dot4 (where the type has one),
+ * per weight row and token, on the small matrices. */
 #define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <stdio.h>
@@ -204,10 +206,83 @@ static void bench_activations(void) {
         }
 }
 
+/* Median seconds per (weight row, activation row) over all rows against
+ * four activation rows act_stride apart: four dots, or one dot4. */
+static double time_four(smoa_vec_dot_fn dot, smoa_vec_dot4_fn dot4, const matrix *m,
+                        const uint8_t *acts, size_t act_stride) {
+    double times[RUNS];
+    for (int run = -1; run < RUNS; run++) {
+        double start = now_seconds();
+        float sum = 0.0f;
+        for (int sweep = 0; sweep < m->sweeps; sweep++)
+            for (int64_t r = 0; r < m->rows; r++) {
+                const uint8_t *w = m->data + r * m->row_bytes;
+                float v[4];
+                if (dot4) {
+                    dot4(m->n, w, acts, act_stride, v);
+                } else {
+                    for (int k = 0; k < 4; k++) v[k] = dot(m->n, w, acts + k * act_stride);
+                }
+                sum += v[0] + v[1] + v[2] + v[3];
+            }
+        sink = sum;
+        if (run >= 0) times[run] = (now_seconds() - start) / (double)(4 * m->rows * m->sweeps);
+    }
+    qsort(times, RUNS, sizeof times[0], by_value);
+    return times[RUNS / 2];
+}
+
+static void bench_dot4(void) {
+    printf("\n| 4 activation rows | n |");
+    for (smoa_isa isa = SMOA_ISA_SCALAR; isa < SMOA_ISA_COUNT; isa++)
+        printf(" %s 4 dots ns | %s dot4 ns |", smoa_isa_name(isa), smoa_isa_name(isa));
+    printf("\n|---|---:|");
+    for (smoa_isa isa = SMOA_ISA_SCALAR; isa < SMOA_ISA_COUNT; isa++) printf("---:|---:|");
+    printf("\n");
+    for (size_t s = 0; s < sizeof SIZES / sizeof SIZES[0]; s++) {
+        int64_t n = SIZES[s], large_rows = LARGE_WEIGHTS / n;
+        float *x = malloc((size_t)n * sizeof(float));
+        for (size_t t = 0; t < sizeof TYPES / sizeof TYPES[0]; t++) {
+            size_t act_bytes = smoa_act_row_bytes(TYPES[t], n);
+            if (!act_bytes) continue;
+            uint8_t *acts = malloc(4 * act_bytes);
+            matrix small;
+            if (!x || !acts ||
+                !make_matrix(&small, TYPES[t], SMALL_ROWS, n, (int)(large_rows / SMALL_ROWS))) {
+                fprintf(stderr, "out of memory\n");
+                exit(1);
+            }
+            for (int k = 0; k < 4; k++) {
+                fill_gaussian(x, n);
+                smoa_act_quantize_row(TYPES[t], x, acts + k * act_bytes, n);
+            }
+            printf("| %s | %lld |", smoa_type_traits_get(TYPES[t])->name, (long long)n);
+            for (smoa_isa isa = SMOA_ISA_SCALAR; isa < SMOA_ISA_COUNT; isa++) {
+                smoa_vec_dot_fn dot = smoa_vec_dot_get_isa(isa, TYPES[t]);
+                smoa_vec_dot4_fn dot4 = smoa_vec_dot4_get_isa(isa, TYPES[t]);
+                if (!dot) {
+                    printf(" - | - |");
+                    continue;
+                }
+                printf(" %.1f |", time_four(dot, NULL, &small, acts, act_bytes) * 1e9);
+                if (dot4)
+                    printf(" %.1f |", time_four(dot, dot4, &small, acts, act_bytes) * 1e9);
+                else
+                    printf(" - |");
+            }
+            printf("\n");
+            free(small.data);
+            free(acts);
+        }
+        free(x);
+    }
+}
+
 int main(void) {
     srand(1);
     printf("vec_dot kernels, one thread; best on this CPU: %s\n\n", smoa_vec_dot_isa());
     bench_dots();
     bench_activations();
+    bench_dot4();
     return 0;
 }

@@ -24,6 +24,7 @@
  *  - Fast vs scalar: both are within R of the same sum w x^; bound 2 R.
  *    A wrong nibble or scale in a kernel moves the result by about N / n
  *    per weight or more, far beyond 2 R for the short rows tested.
+ *  - dot4 vs four single dots of the same instruction set: bitwise equal.
  *  - Activation quantization: |x - d q| <= d / 2 (plus one rounding), |q|
  *    <= 127 with 127 reached, s == d * sum q and bsums exact; and every
  *    instruction set writes the same bytes as the scalar version. */
@@ -303,6 +304,67 @@ static void test_fast_vs_scalar(void **state) {
     for_each_case(check_fast_vs_scalar);
 }
 
+/* dot4 against four single dots of the same instruction set: bitwise equal
+ * (the same operations in the same order). The four activation rows lie
+ * act_stride apart, more than a row, so the stride is honoured. */
+static bool same_float(float a, float b) {
+    return memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b));
+}
+
+static void check_dot4(const dot_case *c, const char *what) {
+    size_t row_bytes = smoa_act_row_bytes(c->type, c->n), stride = row_bytes + 40;
+    uint8_t *acts = checked_malloc(4 * stride);
+    float *x = checked_malloc((size_t)c->n * sizeof(float));
+    memcpy(acts, c->act, row_bytes);
+    for (int r = 1; r < 4; r++) {
+        fill_activations(x, c->n, r == 2 ? ACT_EXTREMES : ACT_GAUSSIAN);
+        assert_true(
+            smoa_act_quantize_row_isa(SMOA_ISA_SCALAR, c->type, x, acts + r * stride, c->n));
+    }
+    for (smoa_isa isa = SMOA_ISA_SCALAR; isa <= SMOA_ISA_COUNT; isa++) {
+        /* isa == SMOA_ISA_COUNT: the pair smoa_vec_dot_get / smoa_vec_dot4_get */
+        smoa_vec_dot_fn dot = isa == SMOA_ISA_COUNT ? smoa_vec_dot_get(c->type)
+                                                    : smoa_vec_dot_get_isa(isa, c->type);
+        smoa_vec_dot4_fn dot4 = isa == SMOA_ISA_COUNT ? smoa_vec_dot4_get(c->type)
+                                                      : smoa_vec_dot4_get_isa(isa, c->type);
+        if (!dot4) continue;
+        assert_non_null(dot);
+        float got[4];
+        memset(got, 0xAA, sizeof got);
+        dot4(c->n, c->packed, acts, stride, got);
+        for (int r = 0; r < 4; r++) {
+            float want = dot(c->n, c->packed, acts + r * stride);
+            if (!same_float(got[r], want))
+                fail_msg("%s, %s dot4 row %d: %.9g, single dot %.9g", what,
+                         isa == SMOA_ISA_COUNT ? "best" : smoa_isa_name(isa), r, (double)got[r],
+                         (double)want);
+        }
+    }
+    free(acts);
+    free(x);
+}
+
+static void test_dot4(void **state) {
+    (void)state;
+    for_each_case(check_dot4);
+}
+
+/* dot4 kernels exist for the 32-weight types wherever AVX2 does, and
+ * never in the scalar set. */
+static void test_dot4_present(void **state) {
+    (void)state;
+    const uint32_t blocks32[] = {SMOA_TYPE_Q4_0, SMOA_TYPE_Q4_1, SMOA_TYPE_Q5_0, SMOA_TYPE_Q5_1,
+                                 SMOA_TYPE_Q8_0};
+    for (size_t t = 0; t < sizeof blocks32 / sizeof blocks32[0]; t++) {
+        assert_null(smoa_vec_dot4_get_isa(SMOA_ISA_SCALAR, blocks32[t]));
+        for (smoa_isa isa = SMOA_ISA_AVX2; isa < SMOA_ISA_COUNT; isa++)
+            if (smoa_isa_supported(isa))
+                assert_non_null(smoa_vec_dot4_get_isa(isa, blocks32[t]));
+        if (smoa_isa_supported(SMOA_ISA_AVX2)) assert_non_null(smoa_vec_dot4_get(blocks32[t]));
+    }
+    assert_null(smoa_vec_dot4_get(1000));
+}
+
 /* The kernels this CPU has: K-quants and float types may fall back, but
  * AVX2 covers every type, and AVX-512 VNNI the 32-weight ones. */
 static void test_kernels_present(void **state) {
@@ -442,6 +504,8 @@ int main(void) {
         cmocka_unit_test(test_scalar_vs_reference),
         cmocka_unit_test(test_fast_vs_scalar),
         cmocka_unit_test(test_kernels_present),
+        cmocka_unit_test(test_dot4),
+        cmocka_unit_test(test_dot4_present),
         cmocka_unit_test(test_act_quantization),
         cmocka_unit_test(test_act_copy),
         cmocka_unit_test(test_row_bytes),

@@ -107,6 +107,12 @@ smoa_vec_dot_fn smoa_vec_dot_get_isa(smoa_isa isa, uint32_t weight_type) {
     return kernels->dot ? kernels->dot(weight_type) : NULL;
 }
 
+smoa_vec_dot4_fn smoa_vec_dot4_get_isa(smoa_isa isa, uint32_t weight_type) {
+    if (isa >= SMOA_ISA_COUNT || !smoa_isa_supported(isa)) return NULL;
+    const smoa_isa_kernels *kernels = kernels_of(isa);
+    return kernels->dot4 ? kernels->dot4(weight_type) : NULL;
+}
+
 static smoa_act_quantize_fn *act_quantizer_of(smoa_isa isa, act_format format) {
     const smoa_isa_kernels *kernels = kernels_of(isa);
     return format == ACT_Q8 ? kernels->act_q8 : format == ACT_Q8K ? kernels->act_q8k : NULL;
@@ -149,6 +155,15 @@ smoa_vec_dot_fn smoa_vec_dot_get(uint32_t weight_type) {
     for (smoa_isa isa = best_isa();; isa--) {
         smoa_vec_dot_fn dot = smoa_vec_dot_get_isa(isa, weight_type);
         if (dot || isa == SMOA_ISA_SCALAR) return dot;
+    }
+}
+
+/* The dot4 of the instruction set whose dot smoa_vec_dot_get picks, so
+ * that both give the same bits. */
+smoa_vec_dot4_fn smoa_vec_dot4_get(uint32_t weight_type) {
+    for (smoa_isa isa = best_isa();; isa--) {
+        if (smoa_vec_dot_get_isa(isa, weight_type)) return smoa_vec_dot4_get_isa(isa, weight_type);
+        if (isa == SMOA_ISA_SCALAR) return NULL;
     }
 }
 

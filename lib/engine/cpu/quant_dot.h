@@ -51,6 +51,18 @@ smoa_vec_dot_fn smoa_vec_dot_get(uint32_t weight_type);
  * against); NULL for unsupported types. */
 smoa_vec_dot_fn smoa_vec_dot_get_scalar(uint32_t weight_type);
 
+/* One weight row against four activation rows: out[r] = the dot of w with
+ * the row at act + r * act_stride (bytes), bitwise what smoa_vec_dot_get's
+ * dot returns for it. Each weight block is unpacked once for all four,
+ * which is what makes a batch (prefill) faster than one dot per token. */
+typedef void (*smoa_vec_dot4_fn)(int64_t n, const void *w, const void *act, size_t act_stride,
+                                 float out[4]);
+
+/* The dot4 matching smoa_vec_dot_get(weight_type) on this CPU; NULL where
+ * there is none (the scalar and the float and K-quant types): callers then
+ * take four single dots. */
+smoa_vec_dot4_fn smoa_vec_dot4_get(uint32_t weight_type);
+
 /* "avx512-vnni", "avx2", or "scalar": what smoa_vec_dot_get() uses here. */
 const char *smoa_vec_dot_isa(void);
 

@@ -100,32 +100,60 @@ X86_FN __m256i fifth_bits(const uint8_t qh[4]) {
     return _mm256_and_si256(set, _mm256_set1_epi8(0x10));
 }
 
-X86_FN __m256i q4_0_block(const uint8_t *block, const smoa_act_q8 *a) {
-    const block_q4_0 *b = (const void *)block;
-    return dot_u8_s8(unpack_nibbles(b->qs), load_256(a->qs));
+/* Each block type unpacks its weights into 32 bytes (unsigned, or Q8_0's
+ * signed ones as stored) and multiplies them with an activation block; a
+ * block kernel is the two in a row, the dot4 kernels unpack once for four
+ * activation rows (see sum_blocks4). */
+X86_FN __m256i unpack_q4_0(const uint8_t *block) {
+    return unpack_nibbles(((const block_q4_0 *)(const void *)block)->qs);
 }
 
-X86_FN __m256i q4_1_block(const uint8_t *block, const smoa_act_q8 *a) {
-    const block_q4_1 *b = (const void *)block;
-    return dot_u8_s8(unpack_nibbles(b->qs), load_256(a->qs));
+X86_FN __m256i unpack_q4_1(const uint8_t *block) {
+    return unpack_nibbles(((const block_q4_1 *)(const void *)block)->qs);
 }
 
-X86_FN __m256i q5_0_block(const uint8_t *block, const smoa_act_q8 *a) {
+X86_FN __m256i unpack_q5_0(const uint8_t *block) {
     const block_q5_0 *b = (const void *)block;
-    return dot_u8_s8(_mm256_or_si256(unpack_nibbles(b->qs), fifth_bits(b->qh)), load_256(a->qs));
+    return _mm256_or_si256(unpack_nibbles(b->qs), fifth_bits(b->qh));
 }
 
-X86_FN __m256i q5_1_block(const uint8_t *block, const smoa_act_q8 *a) {
+X86_FN __m256i unpack_q5_1(const uint8_t *block) {
     const block_q5_1 *b = (const void *)block;
-    return dot_u8_s8(_mm256_or_si256(unpack_nibbles(b->qs), fifth_bits(b->qh)), load_256(a->qs));
+    return _mm256_or_si256(unpack_nibbles(b->qs), fifth_bits(b->qh));
+}
+
+X86_FN __m256i unpack_q8_0(const uint8_t *block) {
+    return load_256(((const block_q8_0 *)(const void *)block)->qs);
+}
+
+X86_FN __m256i mul_unsigned(__m256i q, const smoa_act_q8 *a) {
+    return dot_u8_s8(q, load_256(a->qs));
 }
 
 /* Signed weights: |w| times x carrying w's sign (vpsignb also zeroes x
  * where w is 0, which changes nothing). */
-X86_FN __m256i q8_0_block(const uint8_t *block, const smoa_act_q8 *a) {
-    const block_q8_0 *b = (const void *)block;
-    __m256i w = load_256(b->qs);
+X86_FN __m256i mul_signed(__m256i w, const smoa_act_q8 *a) {
     return dot_u8_s8(_mm256_abs_epi8(w), _mm256_sign_epi8(load_256(a->qs), w));
+}
+
+X86_FN __m256i q4_0_block(const uint8_t *block, const smoa_act_q8 *a) {
+    return mul_unsigned(unpack_q4_0(block), a);
+}
+
+X86_FN __m256i q4_1_block(const uint8_t *block, const smoa_act_q8 *a) {
+    return mul_unsigned(unpack_q4_1(block), a);
+}
+
+X86_FN __m256i q5_0_block(const uint8_t *block, const smoa_act_q8 *a) {
+    return mul_unsigned(unpack_q5_0(block), a);
+}
+
+X86_FN __m256i q5_1_block(const uint8_t *block, const smoa_act_q8 *a) {
+    return mul_unsigned(unpack_q5_1(block), a);
+}
+
+X86_FN __m256i q8_0_block(const uint8_t *block, const smoa_act_q8 *a) {
+    return mul_signed(unpack_q8_0(block), a);
 }
 
 SMOA_TARGET static float dot_q4_0_avx2(int64_t n, const void *w, const void *act) {
@@ -146,6 +174,35 @@ SMOA_TARGET static float dot_q5_1_avx2(int64_t n, const void *w, const void *act
 
 SMOA_TARGET static float dot_q8_0_avx2(int64_t n, const void *w, const void *act) {
     return sum_blocks(n, w, sizeof(block_q8_0), act, q8_0_block, false, 0.0f);
+}
+
+SMOA_TARGET static void dot4_q4_0_avx2(int64_t n, const void *w, const void *act, size_t stride,
+                                       float out[4]) {
+    sum_blocks4(n, w, sizeof(block_q4_0), act, stride, unpack_q4_0, mul_unsigned, false, -8.0f,
+                out);
+}
+
+SMOA_TARGET static void dot4_q4_1_avx2(int64_t n, const void *w, const void *act, size_t stride,
+                                       float out[4]) {
+    sum_blocks4(n, w, sizeof(block_q4_1), act, stride, unpack_q4_1, mul_unsigned, true, 1.0f,
+                out);
+}
+
+SMOA_TARGET static void dot4_q5_0_avx2(int64_t n, const void *w, const void *act, size_t stride,
+                                       float out[4]) {
+    sum_blocks4(n, w, sizeof(block_q5_0), act, stride, unpack_q5_0, mul_unsigned, false, -16.0f,
+                out);
+}
+
+SMOA_TARGET static void dot4_q5_1_avx2(int64_t n, const void *w, const void *act, size_t stride,
+                                       float out[4]) {
+    sum_blocks4(n, w, sizeof(block_q5_1), act, stride, unpack_q5_1, mul_unsigned, true, 1.0f,
+                out);
+}
+
+SMOA_TARGET static void dot4_q8_0_avx2(int64_t n, const void *w, const void *act, size_t stride,
+                                       float out[4]) {
+    sum_blocks4(n, w, sizeof(block_q8_0), act, stride, unpack_q8_0, mul_signed, false, 0.0f, out);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -352,10 +409,21 @@ static smoa_vec_dot_fn avx2_dot(uint32_t weight_type) {
     }
 }
 
-const smoa_isa_kernels smoa_kernels_avx2 = {avx2_dot, act_q8_avx2, act_q8k_avx2};
+static smoa_vec_dot4_fn avx2_dot4(uint32_t weight_type) {
+    switch (weight_type) {
+    case SMOA_TYPE_Q4_0: return dot4_q4_0_avx2;
+    case SMOA_TYPE_Q4_1: return dot4_q4_1_avx2;
+    case SMOA_TYPE_Q5_0: return dot4_q5_0_avx2;
+    case SMOA_TYPE_Q5_1: return dot4_q5_1_avx2;
+    case SMOA_TYPE_Q8_0: return dot4_q8_0_avx2;
+    default: return NULL;
+    }
+}
+
+const smoa_isa_kernels smoa_kernels_avx2 = {avx2_dot, avx2_dot4, act_q8_avx2, act_q8k_avx2};
 
 #else
 
-const smoa_isa_kernels smoa_kernels_avx2 = {NULL, NULL, NULL};
+const smoa_isa_kernels smoa_kernels_avx2 = {NULL, NULL, NULL, NULL};
 
 #endif

@@ -55,6 +55,7 @@ typedef void smoa_act_quantize_fn(const float *x, void *act, int64_t n);
  * whether the CPU can run them is smoa_isa_supported's business. */
 typedef struct smoa_isa_kernels {
     smoa_vec_dot_fn (*dot)(uint32_t weight_type);
+    smoa_vec_dot4_fn (*dot4)(uint32_t weight_type); /* NULL: no dot4 at all */
     smoa_act_quantize_fn *act_q8;  /* 32-value smoa_act_q8 blocks   */
     smoa_act_quantize_fn *act_q8k; /* 256-value smoa_act_q8k blocks */
 } smoa_isa_kernels;
@@ -70,6 +71,11 @@ const char *smoa_isa_name(smoa_isa isa);
 /* The dot of exactly this instruction set (no fallback): NULL when the CPU
  * lacks the set or the set has no kernel for the type. */
 smoa_vec_dot_fn smoa_vec_dot_get_isa(smoa_isa isa, uint32_t weight_type);
+
+/* The dot4 of exactly this instruction set, bitwise four of its
+ * smoa_vec_dot_get_isa dots: NULL when the CPU lacks the set or the set has
+ * no dot4 for the type. */
+smoa_vec_dot4_fn smoa_vec_dot4_get_isa(smoa_isa isa, uint32_t weight_type);
 
 /* smoa_act_quantize_row with the activation quantizer of exactly this
  * instruction set; false (nothing written) when the CPU lacks the set or

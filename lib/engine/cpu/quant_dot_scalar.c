@@ -253,4 +253,4 @@ static smoa_vec_dot_fn scalar_dot(uint32_t weight_type) {
     }
 }
 
-const smoa_isa_kernels smoa_kernels_scalar = {scalar_dot, act_q8_scalar, act_q8k_scalar};
+const smoa_isa_kernels smoa_kernels_scalar = {scalar_dot, NULL, act_q8_scalar, act_q8k_scalar};

@@ -73,27 +73,32 @@ X86_FN __m256i unpack_nibbles(const uint8_t qs[16]) {
 
 typedef __m256i block_kernel(const uint8_t *block, const smoa_act_q8 *a);
 
-/* [scale_i, min_i, scale_j, min_j] of blocks i and j (both start with d,
- * then m where has_min). */
-X86_FN __m128 pair_scales(const uint8_t *block_i, const uint8_t *block_j, bool has_min,
-                          const smoa_act_q8 *a_i, const smoa_act_q8 *a_j) {
-    __m128 w; /* [d_i, m_i or d_i, d_j, m_j or d_j] */
+/* [d_i, m_i, d_j, m_j] of blocks i and j (both start with d, then m where
+ * has_min; [d_i, d_i, d_j, d_j] without). */
+X86_FN __m128 pair_weight_scales(const uint8_t *block_i, const uint8_t *block_j, bool has_min) {
     if (has_min) {
         int32_t dm_i, dm_j;
         memcpy(&dm_i, block_i, sizeof dm_i);
         memcpy(&dm_j, block_j, sizeof dm_j);
-        w = _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128(dm_i), dm_j, 1));
-    } else {
-        uint16_t d_i, d_j;
-        memcpy(&d_i, block_i, sizeof d_i);
-        memcpy(&d_j, block_j, sizeof d_j);
-        __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128((int)(d_i | (uint32_t)d_j << 16)));
-        w = _mm_unpacklo_ps(d, d);
+        return _mm_cvtph_ps(_mm_insert_epi32(_mm_cvtsi32_si128(dm_i), dm_j, 1));
     }
-    /* [a_i->d, a_i->s, a_j->d, a_j->s]: d and s are adjacent */
+    uint16_t d_i, d_j;
+    memcpy(&d_i, block_i, sizeof d_i);
+    memcpy(&d_j, block_j, sizeof d_j);
+    __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128((int)(d_i | (uint32_t)d_j << 16)));
+    return _mm_unpacklo_ps(d, d);
+}
+
+/* [a_i->d, a_i->s, a_j->d, a_j->s]: d and s are adjacent. */
+X86_FN __m128 pair_act_scales(const smoa_act_q8 *a_i, const smoa_act_q8 *a_j) {
     __m128 x = _mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)(const void *)&a_i->d));
-    x = _mm_loadh_pi(x, (const __m64 *)(const void *)&a_j->d);
-    return _mm_mul_ps(w, x);
+    return _mm_loadh_pi(x, (const __m64 *)(const void *)&a_j->d);
+}
+
+/* [scale_i, min_i, scale_j, min_j] of blocks i and j. */
+X86_FN __m128 pair_scales(const uint8_t *block_i, const uint8_t *block_j, bool has_min,
+                          const smoa_act_q8 *a_i, const smoa_act_q8 *a_j) {
+    return _mm_mul_ps(pair_weight_scales(block_i, block_j, has_min), pair_act_scales(a_i, a_j));
 }
 
 _Static_assert(offsetof(smoa_act_q8, s) == offsetof(smoa_act_q8, d) + sizeof(float),
@@ -132,6 +137,70 @@ X86_FORCE_INLINE float sum_blocks(int64_t n, const void *w, size_t block_bytes,
         mins = _mm_add_ps(mins, scales);
     }
     return hsum_ps(_mm256_add_ps(acc0, acc1)) + min_factor * odd_lane_sum(mins);
+}
+
+/* ------------------------------------------------------------------------ */
+/* One weight row against four activation rows                              */
+/*                                                                          */
+/* sum_blocks for rows act, act + stride, ... at once: each weight block is */
+/* unpacked (and its scales converted) once and multiplied with the four    */
+/* activation blocks. Every row goes through the very operations, in the    */
+/* very order, of sum_blocks with kernel = mul(unpack(block), a), so the    */
+/* four results are bitwise those of four single dots.                      */
+
+typedef __m256i block_unpack(const uint8_t *block);
+typedef __m256i block_mul(__m256i q, const smoa_act_q8 *a);
+
+#define DOT4_ROWS 4
+
+X86_FORCE_INLINE void sum_blocks4(int64_t n, const void *w, size_t block_bytes, const void *act,
+                                  size_t act_stride, block_unpack *unpack, block_mul *mul,
+                                  bool has_min, float min_factor, float out[DOT4_ROWS]) {
+    const uint8_t *bytes = w;
+    const smoa_act_q8 *a[DOT4_ROWS];
+#pragma GCC unroll 4
+    for (int r = 0; r < DOT4_ROWS; r++)
+        a[r] = (const smoa_act_q8 *)(const void *)((const uint8_t *)act + (size_t)r * act_stride);
+    int64_t blocks = n / QK, i = 0;
+    const __m256i lane2 = _mm256_set1_epi32(2);
+    __m256 acc0[DOT4_ROWS], acc1[DOT4_ROWS];
+    __m128 mins[DOT4_ROWS];
+#pragma GCC unroll 4 /* every loop over the rows unrolled: the arrays stay in registers */
+    for (int r = 0; r < DOT4_ROWS; r++) {
+        acc0[r] = acc1[r] = _mm256_setzero_ps();
+        mins[r] = _mm_setzero_ps();
+    }
+    for (; i + 2 <= blocks; i += 2) {
+        const uint8_t *b0 = bytes + i * block_bytes, *b1 = b0 + block_bytes;
+        __m256i q0 = unpack(b0), q1 = unpack(b1);
+        __m128 w_scales = pair_weight_scales(b0, b1, has_min);
+#pragma GCC unroll 4
+        for (int r = 0; r < DOT4_ROWS; r++) {
+            __m256i s0 = mul(q0, &a[r][i]), s1 = mul(q1, &a[r][i + 1]);
+            __m128 scales = _mm_mul_ps(w_scales, pair_act_scales(&a[r][i], &a[r][i + 1]));
+            __m256 scale1 = _mm256_permutevar8x32_ps(_mm256_castps128_ps256(scales), lane2);
+            acc0[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s0), _mm256_broadcastss_ps(scales),
+                                      acc0[r]);
+            acc1[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s1), scale1, acc1[r]);
+            mins[r] = _mm_add_ps(mins[r], scales);
+        }
+    }
+    if (i < blocks) {
+        const uint8_t *b = bytes + i * block_bytes;
+        __m256i q = unpack(b);
+        __m128 w_scales = pair_weight_scales(b, b, has_min);
+#pragma GCC unroll 4
+        for (int r = 0; r < DOT4_ROWS; r++) {
+            __m128 scales = _mm_movelh_ps(
+                _mm_mul_ps(w_scales, pair_act_scales(&a[r][i], &a[r][i])), _mm_setzero_ps());
+            acc0[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(mul(q, &a[r][i])),
+                                      _mm256_broadcastss_ps(scales), acc0[r]);
+            mins[r] = _mm_add_ps(mins[r], scales);
+        }
+    }
+#pragma GCC unroll 4
+    for (int r = 0; r < DOT4_ROWS; r++)
+        out[r] = hsum_ps(_mm256_add_ps(acc0[r], acc1[r])) + min_factor * odd_lane_sum(mins[r]);
 }
 
 #endif
