@@ -367,6 +367,8 @@ static const char *const mode_names[N_MODES] = {"single", "moa", "smoa"};
 /* One query's account: the figures the table shows, and the answer. */
 enum { PROMPT_TOKENS, GENERATED_TOKENS, CALLS, WALL_SECONDS, TTFT_SECONDS, LAYERS, N_FIGURES };
 
+static const int figure_decimals[N_FIGURES] = {0, 0, 0, 1, 1, 0};
+
 typedef struct query_cost {
     double figure[N_FIGURES];
     smoa_cost stage[SMOA_STAGE_TOTAL];
@@ -409,14 +411,11 @@ static double total_of(const query_cost *costs, int n, int figure) {
 }
 
 /* "median / total" of one figure over the questions. */
-static void print_spread(const query_cost *costs, int n, int figure, const char *format) {
+static void print_spread(const query_cost *costs, int n, int figure) {
     double v[64];
     for (int i = 0; i < n; i++) v[i] = costs[i].figure[figure];
-    printf(" ");
-    printf(format, median(v, n));
-    printf(" / ");
-    printf(format, total_of(costs, n, figure));
-    printf(" |");
+    int d = figure_decimals[figure];
+    printf(" %.*f / %.*f |", d, median(v, n), d, total_of(costs, n, figure));
 }
 
 static void print_query_tables(const question *qs, query_cost costs[N_MODES][64], int n) {
@@ -427,8 +426,7 @@ static void print_query_tables(const question *qs, query_cost costs[N_MODES][64]
         int right = 0;
         for (int i = 0; i < n; i++) right += costs[m][i].correct;
         printf("| %s | %d/%d |", mode_names[m], right, n);
-        static const char *const formats[N_FIGURES] = {"%.0f", "%.0f", "%.0f", "%.1f", "%.1f", "%.0f"};
-        for (int f = 0; f < N_FIGURES; f++) print_spread(costs[m], n, f, formats[f]);
+        for (int f = 0; f < N_FIGURES; f++) print_spread(costs[m], n, f);
         printf("\n");
     }
     const query_cost *moa = costs[1], *smoa = costs[2];
@@ -523,8 +521,9 @@ static options parse_options(int argc, char **argv) {
 /* Writes the synthetic model to a fresh temporary file and returns its path. */
 static char *write_synthetic(bench *b) {
     const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
-    char *path = must_alloc(strlen(dir) + 32);
-    sprintf(path, "%s/bench_agents_XXXXXX", dir);
+    size_t size = strlen(dir) + 32;
+    char *path = must_alloc(size);
+    snprintf(path, size, "%s/bench_agents_XXXXXX", dir);
     int fd = mkstemp(path);
     if (fd < 0) {
         perror("bench_agents: mkstemp");
