@@ -37,6 +37,7 @@
 #define MAX_SEQS 8
 #define LARGE_BUFFER_BYTES ((size_t)1 << 30) /* well past the L3 of these hosts */
 #define BANDWIDTH_TRIES 5
+#define BANDWIDTH_SECONDS 0.5
 
 typedef struct options {
     const char *model_path;
@@ -176,16 +177,19 @@ static double time_parallel_read(const uint64_t *buf, size_t n_words, int thread
     return last - first;
 }
 
-/* Best read bandwidth (GB/s) over a few passes of a buffer of `bytes`. */
+/* Best read bandwidth (GB/s) over passes of a buffer of `bytes`: at least
+ * BANDWIDTH_TRIES and BANDWIDTH_SECONDS, so a small buffer gets many. */
 static double read_bandwidth(size_t bytes, int threads) {
     size_t n_words = bytes / sizeof(uint64_t);
     uint64_t *buf = malloc(n_words * sizeof *buf);
     if (!buf) return 0;
     for (size_t i = 0; i < n_words; i++) buf[i] = i; /* touch every page */
-    double best = 0;
-    for (int i = 0; i < BANDWIDTH_TRIES; i++) {
-        double gbs = (double)(n_words * sizeof *buf) / time_parallel_read(buf, n_words, threads) * 1e-9;
+    double best = 0, spent = 0;
+    for (int i = 0; i < BANDWIDTH_TRIES || spent < BANDWIDTH_SECONDS; i++) {
+        double seconds = time_parallel_read(buf, n_words, threads);
+        double gbs = (double)(n_words * sizeof *buf) / seconds * 1e-9;
         if (gbs > best) best = gbs;
+        spent += seconds;
     }
     free(buf);
     return best;
@@ -210,7 +214,7 @@ static void usage(FILE *out) {
                  "  MODEL defaults to $SMOA_MODEL; --synthetic writes a SmolLM2-shaped random model\n");
 }
 
-static int positive(const char *s) {
+static int parse_count(const char *s) {
     int v = atoi(s);
     if (v <= 0 || v > 64) {
         fprintf(stderr, "bench_decode: '%s' is not a count in 1..64\n", s);
@@ -224,8 +228,8 @@ static options parse_options(int argc, char **argv) {
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--synthetic") == 0) o.synthetic = 1;
         else if (strcmp(argv[i], "--tsv") == 0) o.tsv = 1;
-        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) o.threads = positive(argv[++i]);
-        else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) o.reps = positive(argv[++i]);
+        else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc) o.threads = parse_count(argv[++i]);
+        else if (strcmp(argv[i], "--reps") == 0 && i + 1 < argc) o.reps = parse_count(argv[++i]);
         else if (strcmp(argv[i], "--help") == 0) usage(stdout), exit(0);
         else if (argv[i][0] != '-') o.model_path = argv[i];
         else usage(stderr), exit(2);
@@ -275,6 +279,27 @@ static void open_session(bench *b, const options *o) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Measurement                                                              */
+
+typedef struct rates {
+    double prefill, decode1, decode4, decode8; /* tokens per second */
+} rates;
+
+/* Medians over reps, after one warm-up that maps the weights in. */
+static rates measure(bench *b, int reps) {
+    prefill_rate(b);
+    decode_rate(b, MAX_SEQS);
+    double prefill[64], dec1[64], dec4[64], dec8[64];
+    for (int r = 0; r < reps; r++) {
+        prefill[r] = prefill_rate(b);
+        dec1[r] = decode_rate(b, 1);
+        dec4[r] = decode_rate(b, 4);
+        dec8[r] = decode_rate(b, 8);
+    }
+    return (rates){median(prefill, reps), median(dec1, reps), median(dec4, reps), median(dec8, reps)};
+}
+
+/* ------------------------------------------------------------------------ */
 /* Report                                                                   */
 
 typedef struct row {
@@ -284,6 +309,7 @@ typedef struct row {
 
 static void print_rows(const row *rows, int n, const options *o, const bench *b) {
     if (o->tsv) {
+        printf("# smoa dot-product ISA: %s\n", smoa_vec_dot_isa());
         for (int i = 0; i < n; i++) printf("%s\t%.6g\t%s\n", rows[i].key, rows[i].value, rows[i].label);
         return;
     }
@@ -298,46 +324,35 @@ static void print_rows(const row *rows, int n, const options *o, const bench *b)
     }
 }
 
+/* The rates next to the hardware view, as a table or as TSV. */
+static void report(const bench *b, const options *o, rates r) {
+    double gb_step = (double)weight_bytes(b) * 1e-9;
+    double bw_model = read_bandwidth((size_t)(gb_step * 1e9), o->threads);
+    double bw_large = read_bandwidth(LARGE_BUFFER_BYTES, o->threads);
+    row rows[] = {
+        {"prefill", "prefill 512 tokens (tok/s)", "%.1f", r.prefill},
+        {"decode1", "decode, 1 sequence (tok/s)", "%.1f", r.decode1},
+        {"decode4", "decode, 4 sequences (aggregate tok/s)", "%.1f", r.decode4},
+        {"decode8", "decode, 8 sequences (aggregate tok/s)", "%.1f", r.decode8},
+        {"ratio4", "batch-4 / batch-1", "%.2f", r.decode4 / r.decode1},
+        {"ratio8", "batch-8 / batch-1", "%.2f", r.decode8 / r.decode1},
+        {"weight_mb", "weight bytes per decode step (MB)", "%.1f", gb_step * 1e3},
+        {"gbs1", "effective GB/s, 1 sequence", "%.1f", gb_step * r.decode1},
+        {"gbs4", "effective GB/s, 4 sequences", "%.1f", gb_step * r.decode4 / 4},
+        {"gbs8", "effective GB/s, 8 sequences", "%.1f", gb_step * r.decode8 / 8},
+        {"bw_model", "read bandwidth, model-sized buffer (GB/s)", "%.1f", bw_model},
+        {"bw_large", "read bandwidth, 1 GiB buffer (GB/s)", "%.1f", bw_large},
+        {"bound_model", "decode bound at model-sized bandwidth (tok/s)", "%.0f", bw_model / gb_step},
+        {"bound_large", "decode bound at 1 GiB bandwidth (tok/s)", "%.0f", bw_large / gb_step},
+    };
+    print_rows(rows, (int)(sizeof rows / sizeof rows[0]), o, b);
+}
+
 int main(int argc, char **argv) {
     options o = parse_options(argc, argv);
     bench b = {0};
     open_session(&b, &o);
-    if (o.tsv) printf("# smoa dot-product ISA: %s\n", smoa_vec_dot_isa());
-
-    prefill_rate(&b); /* warm-up: maps the weights in, grows the arenas */
-    decode_rate(&b, MAX_SEQS);
-    double prefill[64], dec1[64], dec4[64], dec8[64];
-    for (int r = 0; r < o.reps; r++) {
-        prefill[r] = prefill_rate(&b);
-        dec1[r] = decode_rate(&b, 1);
-        dec4[r] = decode_rate(&b, 4);
-        dec8[r] = decode_rate(&b, 8);
-    }
-    double p = median(prefill, o.reps), d1 = median(dec1, o.reps), d4 = median(dec4, o.reps),
-           d8 = median(dec8, o.reps);
-
-    double gb_step = (double)weight_bytes(&b) * 1e-9;
-    uint64_t model_sized = (uint64_t)(gb_step * 1e9);
-    double bw_model = read_bandwidth((size_t)model_sized, o.threads);
-    double bw_large = read_bandwidth(LARGE_BUFFER_BYTES, o.threads);
-
-    row rows[] = {
-        {"prefill", "prefill 512 tokens (tok/s)", "%.1f", p},
-        {"decode1", "decode, 1 sequence (tok/s)", "%.1f", d1},
-        {"decode4", "decode, 4 sequences (aggregate tok/s)", "%.1f", d4},
-        {"decode8", "decode, 8 sequences (aggregate tok/s)", "%.1f", d8},
-        {"ratio4", "batch-4 / batch-1", "%.2f", d4 / d1},
-        {"ratio8", "batch-8 / batch-1", "%.2f", d8 / d1},
-        {"weight_mb", "weight bytes per decode step (MB)", "%.1f", gb_step * 1e3},
-        {"gbs1", "effective GB/s, 1 sequence", "%.1f", gb_step * d1},
-        {"gbs4", "effective GB/s, 4 sequences", "%.1f", gb_step * d4 / 4},
-        {"gbs8", "effective GB/s, 8 sequences", "%.1f", gb_step * d8 / 8},
-        {"bw_model", "read bandwidth, model-sized buffer (GB/s)", "%.1f", bw_model},
-        {"bw_large", "read bandwidth, 1 GiB buffer (GB/s)", "%.1f", bw_large},
-        {"bound_model", "decode bound at model-sized bandwidth (tok/s)", "%.0f", bw_model / gb_step},
-    };
-    print_rows(rows, (int)(sizeof rows / sizeof rows[0]), &o, &b);
-
+    report(&b, &o, measure(&b, o.reps));
     smoa_session_destroy(b.session);
     smoa_model_free(b.model);
     smoa_ctx_destroy(b.ctx);

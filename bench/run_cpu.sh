@@ -61,6 +61,7 @@ load_after=$(load)
 
 cpu=$(lscpu | sed -n 's/^Model name:[[:space:]]*//p' | head -n1)
 printf '## smoa vs llama.cpp, CPU, %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
+printf -- '- smoa: commit %s\n' "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)"
 printf -- '- model: %s\n' "$(basename "$MODEL")"
 printf -- '- CPU: %s, %s CPUs online, %s threads per engine\n' "$cpu" "$(nproc)" "$THREADS"
 printf -- '- load average (1/5/15 min): %s before, %s after\n' "$load_before" "$load_after"
