@@ -34,6 +34,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "random_values.h"
+
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -45,26 +47,6 @@
 #include "model/quantize.h"
 #include "model/tensor_blocks.h"
 #include "model/tensor_types.h"
-
-/* ------------------------------------------------------------------------ */
-/* Random numbers                                                           */
-
-static uint64_t rng_state;
-
-static uint64_t next_u64(void) { /* splitmix64 */
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static double uniform(void) { return (double)(next_u64() >> 11) * 0x1p-53; }
-static int uniform_int(int lo, int hi) { return lo + (int)(next_u64() % (uint64_t)(hi - lo + 1)); }
-
-static float gaussian(void) {
-    double u = uniform(), v = uniform();
-    return (float)(sqrt(-2.0 * log(u + 0x1p-60)) * cos(6.283185307179586 * v));
-}
 
 /* ------------------------------------------------------------------------ */
 /* Types and row lengths                                                    */
@@ -249,7 +231,7 @@ typedef void case_check(const dot_case *c, const char *what);
 
 /* Runs check over every type, row length, weight kind and activation kind. */
 static void for_each_case(case_check *check) {
-    rng_state = 7;
+    random_seed(7);
     for (size_t t = 0; t < N_TYPES; t++) {
         const int64_t *sizes;
         int n_sizes = sizes_of(TYPES[t], &sizes);
@@ -432,7 +414,7 @@ static void check_act_row(uint32_t type, const float *x, int64_t n, const void *
 static void test_act_quantization(void **state) {
     (void)state;
     const uint32_t types[] = {SMOA_TYPE_Q4_1, SMOA_TYPE_Q6_K};
-    rng_state = 11;
+    random_seed(11);
     for (size_t t = 0; t < 2; t++)
         for (act_kind ak = ACT_GAUSSIAN; ak <= ACT_EXTREMES; ak++) {
             int64_t n = 4096;

@@ -15,6 +15,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "random_values.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +26,6 @@
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
-
-static uint64_t rng_state;
-
-static uint64_t next_u64(void) { /* splitmix64 */
-    uint64_t z = (rng_state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
-
-static double uniform(void) { return (double)(next_u64() >> 11) * 0x1p-53; }
-static int uniform_int(int lo, int hi) { return lo + (int)(next_u64() % (uint64_t)(hi - lo + 1)); }
-
-static float gaussian(void) {
-    double u = uniform(), v = uniform();
-    return (float)(sqrt(-2.0 * log(u + 0x1p-60)) * cos(6.283185307179586 * v));
-}
 
 /* Quantizes n values of x to type and dequantizes them into y. */
 static void round_trip(uint32_t type, const float *x, float *y, uint64_t n) {
@@ -110,7 +95,7 @@ static double relative_rms_error(const float *x, const float *y, int n, int grou
 static void test_random_rows(void **state) {
     (void)state;
     static float x[ROW], y[ROW];
-    rng_state = 1;
+    random_seed(1);
     for (size_t t = 0; t < N_TYPES; t++)
         for (distribution kind = GAUSSIAN; kind <= SCALED_BLOCKS; kind++) {
             /* A K-quant super-block spans 2^6 between its sub-block scales
@@ -241,7 +226,7 @@ static void representable_row(uint32_t type, float *x, int n) {
 static void test_representable_rows(void **state) {
     (void)state;
     static float x[ROW], y[ROW];
-    rng_state = 2;
+    random_seed(2);
     for (size_t t = 0; t < N_TYPES; t++)
         for (int rep = 0; rep < 4; rep++) {
             representable_row(TYPES[t].type, x, ROW);

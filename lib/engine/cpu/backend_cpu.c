@@ -34,6 +34,7 @@ struct smoa_backend {
     uint8_t *act;           /* [n_batch] quantized rows of the widest input */
     size_t act_row_bytes;   /* bytes of one row of act (widest input)       */
     smoa_pool *pool;
+    smoa_vec_dot_fn dot_f16;  /* q . k over the f16 cache, looked up once   */
 };
 
 /* Between dependent kernels; `be` is in scope wherever this is used. */
@@ -103,6 +104,7 @@ static smoa_status cpu_create(const smoa_llama *m, const smoa_backend_config *cf
     if (!be) return smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
     be->m = m;
     be->cfg = *cfg;
+    be->dot_f16 = smoa_vec_dot_get(SMOA_TYPE_F16);
     be->kv_dim = smoa_llama_kv_dim(m);
     size_t nb = cfg->n_batch, q_dim = (size_t)m->n_head * m->head_dim;
     size_t cache_values = (size_t)m->n_layer * cfg->n_slots * be->kv_dim;
@@ -168,11 +170,10 @@ static void attend_head(const smoa_backend *be, int il, const float *q, const ui
                         int kv_head, float *scores, float *out) {
     const smoa_llama *m = be->m;
     size_t layer = (size_t)il * be->cfg.n_slots * be->kv_dim, head_off = (size_t)kv_head * m->head_dim;
-    smoa_vec_dot_fn dot_f16 = smoa_vec_dot_get(SMOA_TYPE_F16);
     float scale = 1.0f / sqrtf((float)m->head_dim), max_score = -INFINITY;
     for (int p = 0; p <= pos; p++) {
         size_t slot = (size_t)pages[p / SMOA_KV_PAGE] * SMOA_KV_PAGE + p % SMOA_KV_PAGE;
-        scores[p] = dot_f16(m->head_dim, be->k_cache + layer + slot * be->kv_dim + head_off, q) * scale;
+        scores[p] = be->dot_f16(m->head_dim, be->k_cache + layer + slot * be->kv_dim + head_off, q) * scale;
         if (scores[p] > max_score) max_score = scores[p];
     }
     float sum = 0;
