@@ -51,5 +51,9 @@ typedef struct smoa_backend_ops {
 } smoa_backend_ops;
 
 extern const smoa_backend_ops smoa_backend_cpu;
+#ifdef SMOA_WITH_CUDA
+/* kernels/backend_cuda.cu: weights, KV cache and activations on one GPU. */
+extern const smoa_backend_ops smoa_backend_cuda;
+#endif
 
 #endif

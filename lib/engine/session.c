@@ -45,8 +45,9 @@ static smoa_status resolve_options(const smoa_ctx *ctx, const smoa_llama *m, con
     return SMOA_OK;
 }
 
-/* The device: the option, unless AUTO, then $SMOA_DEVICE, then what exists. */
-static smoa_status choose_backend(smoa_session *s, smoa_error *err) {
+/* The device: the option, unless AUTO, then $SMOA_DEVICE, then what exists
+ * (*automatic: nobody asked for this one, so another may replace it). */
+static smoa_status choose_backend(smoa_session *s, bool *automatic, smoa_error *err) {
     uint32_t device = s->opts.device;
     const char *env = getenv("SMOA_DEVICE");
     if (device == SMOA_DEVICE_AUTO && env && env[0]) {
@@ -54,12 +55,22 @@ static smoa_status choose_backend(smoa_session *s, smoa_error *err) {
         else if (strcmp(env, "cuda") == 0) device = SMOA_DEVICE_CUDA;
         else return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "SMOA_DEVICE='%s' (use cpu or cuda)", env);
     }
-    if (device == SMOA_DEVICE_CUDA)
-        return smoa_error_set(err, SMOA_ERR_UNSUPPORTED,
-                              smoa_has_cuda() ? "the CUDA backend cannot run models yet"
-                                              : "this build of libsmoa has no CUDA backend");
-    s->ops = &smoa_backend_cpu;
-    return SMOA_OK;
+    *automatic = device == SMOA_DEVICE_AUTO;
+    if (*automatic) device = smoa_cuda_device_count() > 0 ? SMOA_DEVICE_CUDA : SMOA_DEVICE_CPU;
+    if (device == SMOA_DEVICE_CPU) {
+        s->ops = &smoa_backend_cpu;
+        return SMOA_OK;
+    }
+#ifdef SMOA_WITH_CUDA
+    if (smoa_cuda_device_count() > 0) {
+        s->ops = &smoa_backend_cuda;
+        return SMOA_OK;
+    }
+    return smoa_error_set(err, SMOA_ERR_BACKEND, "the CUDA device was asked for, but no CUDA device is usable");
+#else
+    return smoa_error_set(err, SMOA_ERR_UNSUPPORTED,
+                          "the CUDA device was asked for, but this build of libsmoa has no CUDA backend");
+#endif
 }
 
 /* ------------------------------------------------------------------------ */
@@ -92,13 +103,21 @@ static smoa_status alloc_state(smoa_session *s, smoa_error *err) {
 static smoa_status session_init(smoa_ctx *ctx, smoa_session *s, const smoa_session_options *options,
                                 smoa_error *err) {
     smoa_status st = resolve_options(ctx, s->m, options, &s->opts, err);
-    if (st) return st;
-    if ((st = choose_backend(s, err))) return st;
+    bool automatic = false;
+    if (st || (st = choose_backend(s, &automatic, err))) return st;
     s->max_pages = (s->opts.n_ctx + SMOA_KV_PAGE - 1) / SMOA_KV_PAGE;
     uint32_t n_pages = (s->opts.kv_tokens + SMOA_KV_PAGE - 1) / SMOA_KV_PAGE;
     if ((st = smoa_kv_pool_init(&s->pool, n_pages, err)) || (st = alloc_state(s, err))) return st;
     smoa_backend_config cfg = {n_pages * SMOA_KV_PAGE, s->opts.n_batch, s->opts.n_ctx, s->opts.n_threads};
-    return s->ops->create(s->m, &cfg, &s->backend, err);
+    st = s->ops->create(s->m, &cfg, &s->backend, err);
+    if (st == SMOA_ERR_UNSUPPORTED && automatic && s->ops != &smoa_backend_cpu) {
+        /* A shape or type the GPU kernels lack: the CPU runs every model. */
+        smoa_log(ctx, SMOA_LOG_WARN, "%s backend: %s; running on the CPU", s->ops->name, err->message);
+        smoa_error_clear(err);
+        s->ops = &smoa_backend_cpu;
+        st = s->ops->create(s->m, &cfg, &s->backend, err);
+    }
+    return st;
 }
 
 smoa_status smoa_session_create(smoa_ctx *ctx, const smoa_model *model, const smoa_session_options *options,
