@@ -11,7 +11,10 @@
  * (one {"question", "answer": "... #### 18"} object per line).
  *
  * Part 1, batched layer: one proposer layer of n = 4 and n = 8 agents on the
- * first question, each with its own persona as system message, sampling at
+ * first question, each with its own persona, in both prompt layouts of
+ * smoa_run_options.role_in_system: after the question in the user message
+ * (the prompts share their start, prefilled once and forked) or as the
+ * system message (nothing shared). Sampling at
  * temperature 0.7 with a fixed seed per agent, up to --layer-tokens (128)
  * tokens each:
  *   (a) the n prompts prefilled, then one smoa_generate call for all n;
@@ -39,6 +42,8 @@
 #include <unistd.h>
 
 #include <smoa.h>
+
+#include "bench_timing.h"
 
 #define MAX_AGENTS 8
 #define N_CTX 2048 /* room for a second layer that quotes four responses */
@@ -72,25 +77,6 @@ typedef struct question {
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Sorts a copy: callers keep their order. */
-static double median(const double *v, int n) {
-    double sorted[64];
-    memcpy(sorted, v, (size_t)n * sizeof *v);
-    qsort(sorted, (size_t)n, sizeof *sorted, by_value);
-    return n % 2 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
-}
 
 /* A benchmark has nobody to hand an error to: say what failed and stop. */
 static void must(const bench *b, smoa_status st, const char *what) {
@@ -210,13 +196,24 @@ typedef struct prompt {
     size_t n;
 } prompt;
 
+/* Where a proposer's persona goes, as smoa_run_options.role_in_system. */
+typedef enum layout {
+    LAYOUT_QUESTION_FIRST, /* user: question, then persona: prefix shared   */
+    LAYOUT_PERSONA_FIRST   /* system: persona; user: question               */
+} layout;
+
 /* Persona + question in the model's chat template, with the assistant turn
  * opened, as token ids. */
-static void build_prompt(bench *b, const char *persona, const char *question_text, prompt *out) {
+static void build_prompt(bench *b, layout how, const char *persona, const char *question_text, prompt *out) {
+    char text[TEXT_CAP], user[TEXT_CAP];
+    snprintf(user, sizeof user, "%s\n\n%s Answer in that role.", question_text, persona);
     const char *roles[] = {"system", "user"}, *contents[] = {persona, question_text};
-    char text[TEXT_CAP];
+    const char *user_role[] = {"user"}, *user_content[] = {user};
     size_t len;
-    must(b, smoa_chat_format(b->ctx, b->model, NULL, roles, contents, 2, 1, text, sizeof text, &len), "chat_format");
+    must(b, how == LAYOUT_PERSONA_FIRST
+                ? smoa_chat_format(b->ctx, b->model, NULL, roles, contents, 2, 1, text, sizeof text, &len)
+                : smoa_chat_format(b->ctx, b->model, NULL, user_role, user_content, 1, 1, text, sizeof text, &len),
+         "chat_format");
     must(b, smoa_tokenize(b->ctx, b->model, text, len, SMOA_TOKENIZE_PARSE_SPECIAL, out->ids, PROMPT_CAP, &out->n),
          "tokenize");
 }
@@ -240,31 +237,52 @@ static void add_time(layer_time *to, const layer_time *t) {
     to->early_stops += t->early_stops;
 }
 
-/* Agents first..first+n-1: each prompt prefilled into its own sequence, then
- * all generated in one smoa_generate call. */
+/* Tokens all of prompts[0..n) start with, leaving each one of its own. */
+static size_t shared_prefix(const prompt *prompts, int n) {
+    size_t len = prompts[0].n - 1;
+    for (int i = 1; i < n; i++) {
+        size_t j = 0;
+        while (j < len && j < prompts[i].n - 1 && prompts[i].ids[j] == prompts[0].ids[j]) j++;
+        len = j;
+    }
+    return len;
+}
+
+/* Agents first..first+n-1: their shared prefix prefilled once and forked,
+ * each rest prefilled into its own sequence, then all generated in one
+ * smoa_generate call (as the orchestrator runs a layer). */
 static layer_time run_agents(bench *b, const prompt *prompts, int first, int n, int max_tokens) {
-    int32_t seqs[MAX_AGENTS];
+    int32_t seqs[MAX_AGENTS], base = -1;
     smoa_sampling_options sampling[MAX_AGENTS];
     const smoa_sampling_options *per_seq[MAX_AGENTS];
     layer_time t = {0};
-    double t0 = now_seconds();
+    double t0 = bench_now();
+    size_t shared = n > 1 ? shared_prefix(prompts + first, n) : 0;
+    if (shared) {
+        must(b, smoa_seq_create(b->ctx, b->session, &base), "seq_create");
+        must(b, smoa_prefill(b->ctx, b->session, base, prompts[first].ids, shared), "prefill");
+        t.prefill_tokens += (double)shared;
+    }
     for (int i = 0; i < n; i++) {
-        must(b, smoa_seq_create(b->ctx, b->session, &seqs[i]), "seq_create");
-        must(b, smoa_prefill(b->ctx, b->session, seqs[i], prompts[first + i].ids, prompts[first + i].n), "prefill");
-        t.prefill_tokens += (double)prompts[first + i].n;
+        const prompt *p = &prompts[first + i];
+        must(b, shared ? smoa_seq_fork(b->ctx, b->session, base, &seqs[i]) : smoa_seq_create(b->ctx, b->session, &seqs[i]),
+             "seq_create");
+        must(b, smoa_prefill(b->ctx, b->session, seqs[i], p->ids + shared, p->n - shared), "prefill");
+        t.prefill_tokens += (double)(p->n - shared);
         smoa_sampling_options_init(&sampling[i]);
         sampling[i].temperature = LAYER_TEMPERATURE;
         sampling[i].seed = LAYER_SEED + (uint64_t)(first + i); /* the agent's, wherever it runs */
         per_seq[i] = &sampling[i];
     }
-    t.prefill_seconds = now_seconds() - t0;
+    if (base >= 0) smoa_seq_free(b->session, base);
+    t.prefill_seconds = bench_now() - t0;
     smoa_generate_options go;
     smoa_generate_options_init(&go);
     go.max_tokens = (uint32_t)max_tokens;
     go.sampling_per_seq = per_seq;
     smoa_generation *g = NULL;
     must(b, smoa_generate(b->ctx, b->session, seqs, (size_t)n, &go, &g), "generate");
-    t.seconds = now_seconds() - t0;
+    t.seconds = bench_now() - t0;
     for (int i = 0; i < n; i++) {
         double tokens = smoa_generation_n_tokens(g, (size_t)i);
         t.tokens += tokens;
@@ -297,38 +315,43 @@ static layer_time median_time(const layer_time *runs, int reps) {
         v[4][r] = runs[r].tokens;
         v[5][r] = runs[r].early_stops;
     }
-    return (layer_time){median(v[0], reps), median(v[1], reps), median(v[2], reps),
-                        median(v[3], reps), median(v[4], reps), median(v[5], reps)};
+    return (layer_time){bench_median(v[0], reps), bench_median(v[1], reps), bench_median(v[2], reps),
+                        bench_median(v[3], reps), bench_median(v[4], reps), bench_median(v[5], reps)};
 }
 
 /* Milliseconds per decode step, prefill left out. */
 static double step_ms(const layer_time *t) { return 1e3 * (t->seconds - t->prefill_seconds) / t->steps; }
 
-static void print_layer_tables(const int *sizes, const layer_time *batched, const layer_time *serial,
+static const char *const layout_names[] = {"question first", "persona first"};
+
+static void print_layer_tables(const int *sizes, layer_time (*batched)[2], layer_time (*serial)[2],
                                const layer_time *alone, int n_sizes) {
     printf("### Batched layer (medians)\n\n");
-    printf("| n | (a) batched s | (b) one by one s | (c) one agent s | a/c | b/a | tokens a / b / c |"
+    printf("| n | persona | (a) batched s | (b) one by one s | (c) one agent s | a/c | b/a | tokens a / b / c |"
            " early stops a / c | tok/s a | tok/s b | tok/s c |\n");
-    printf("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (int i = 0; i < n_sizes; i++) {
-        const layer_time *a = &batched[i], *s = &serial[i];
-        printf("| %d | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f / %.0f / %.0f | %.0f / %.0f | %.1f | %.1f | %.1f |\n",
-               sizes[i], a->seconds, s->seconds, alone->seconds, a->seconds / alone->seconds,
-               s->seconds / a->seconds, a->tokens, s->tokens, alone->tokens, a->early_stops, alone->early_stops,
-               a->tokens / a->seconds, s->tokens / s->seconds, alone->tokens / alone->seconds);
-    }
-    /* Why a/c is what it is: prefill grows with n, and a decode step of n
-     * sequences costs more than a step of one. */
-    printf("\n| n | prompt tokens a / c | prefill s a / c | prefill tok/s a / c | decode steps a / c |"
+    printf("|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < n_sizes; i++)
+        for (int l = 0; l < 2; l++) {
+            const layer_time *a = &batched[i][l], *s = &serial[i][l], *c = &alone[l];
+            printf("| %d | %s | %.2f | %.2f | %.2f | %.2f | %.2f | %.0f / %.0f / %.0f | %.0f / %.0f | %.1f | %.1f |"
+                   " %.1f |\n",
+                   sizes[i], layout_names[l], a->seconds, s->seconds, c->seconds, a->seconds / c->seconds,
+                   s->seconds / a->seconds, a->tokens, s->tokens, c->tokens, a->early_stops, c->early_stops,
+                   a->tokens / a->seconds, s->tokens / s->seconds, c->tokens / c->seconds);
+        }
+    /* Why a/c is what it is: prefill grows with n (less when the prompts
+     * share their start), and a decode step of n sequences costs more than
+     * a step of one. */
+    printf("\n| n | persona | prompt tokens computed a / c | prefill s a / c | decode steps a / c |"
            " ms per step, batch n / 1 | step cost n / 1 |\n");
-    printf("|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (int i = 0; i < n_sizes; i++) {
-        const layer_time *a = &batched[i];
-        printf("| %d | %.0f / %.0f | %.2f / %.2f | %.0f / %.0f | %.0f / %.0f | %.1f / %.1f | %.2f |\n", sizes[i],
-               a->prefill_tokens, alone->prefill_tokens, a->prefill_seconds, alone->prefill_seconds,
-               a->prefill_tokens / a->prefill_seconds, alone->prefill_tokens / alone->prefill_seconds, a->steps,
-               alone->steps, step_ms(a), step_ms(alone), step_ms(a) / step_ms(alone));
-    }
+    printf("|---:|---|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < n_sizes; i++)
+        for (int l = 0; l < 2; l++) {
+            const layer_time *a = &batched[i][l], *c = &alone[l];
+            printf("| %d | %s | %.0f / %.0f | %.2f / %.2f | %.0f / %.0f | %.1f / %.1f | %.2f |\n", sizes[i],
+                   layout_names[l], a->prefill_tokens, c->prefill_tokens, a->prefill_seconds, c->prefill_seconds,
+                   a->steps, c->steps, step_ms(a), step_ms(c), step_ms(a) / step_ms(c));
+        }
     printf("\n");
     fflush(stdout); /* the query part takes minutes more */
 }
@@ -336,25 +359,31 @@ static void print_layer_tables(const int *sizes, const layer_time *batched, cons
 static void bench_layer(bench *b, const options *o, const char *question_text) {
     static const int sizes[] = {4, 8};
     enum { N_SIZES = sizeof sizes / sizeof sizes[0] };
-    prompt *prompts = must_alloc(MAX_AGENTS * sizeof *prompts);
-    for (int i = 0; i < MAX_AGENTS; i++) build_prompt(b, personas[i], question_text, &prompts[i]);
+    prompt *prompts[2] = {must_alloc(MAX_AGENTS * sizeof(prompt)), must_alloc(MAX_AGENTS * sizeof(prompt))};
+    for (int l = 0; l < 2; l++)
+        for (int i = 0; i < MAX_AGENTS; i++) build_prompt(b, (layout)l, personas[i], question_text, &prompts[l][i]);
 
-    run_agents(b, prompts, 0, 1, 16); /* warm-up: maps the weights in, grows the buffers */
-    layer_time batched[N_SIZES][64], serial[N_SIZES][64], alone[64];
-    for (int r = 0; r < o->reps; r++) { /* interleaved, so a burst of load hits every variant */
-        alone[r] = run_agents(b, prompts, 0, 1, o->layer_tokens);
+    run_agents(b, prompts[0], 0, 1, 16); /* warm-up: maps the weights in, grows the buffers */
+    static layer_time batched[N_SIZES][2][64], serial[N_SIZES][2][64], alone[2][64];
+    for (int r = 0; r < o->reps; r++) /* interleaved, so a burst of load hits every variant */
+        for (int l = 0; l < 2; l++) {
+            alone[l][r] = run_agents(b, prompts[l], 0, 1, o->layer_tokens);
+            for (int i = 0; i < N_SIZES; i++) {
+                batched[i][l][r] = run_agents(b, prompts[l], 0, sizes[i], o->layer_tokens);
+                serial[i][l][r] = run_one_by_one(b, prompts[l], sizes[i], o->layer_tokens);
+            }
+        }
+    layer_time med_batched[N_SIZES][2], med_serial[N_SIZES][2], med_alone[2];
+    for (int l = 0; l < 2; l++) {
+        med_alone[l] = median_time(alone[l], o->reps);
         for (int i = 0; i < N_SIZES; i++) {
-            batched[i][r] = run_agents(b, prompts, 0, sizes[i], o->layer_tokens);
-            serial[i][r] = run_one_by_one(b, prompts, sizes[i], o->layer_tokens);
+            med_batched[i][l] = median_time(batched[i][l], o->reps);
+            med_serial[i][l] = median_time(serial[i][l], o->reps);
         }
     }
-    layer_time med_batched[N_SIZES], med_serial[N_SIZES], med_alone = median_time(alone, o->reps);
-    for (int i = 0; i < N_SIZES; i++) {
-        med_batched[i] = median_time(batched[i], o->reps);
-        med_serial[i] = median_time(serial[i], o->reps);
-    }
-    print_layer_tables(sizes, med_batched, med_serial, &med_alone, N_SIZES);
-    free(prompts);
+    print_layer_tables(sizes, med_batched, med_serial, med_alone, N_SIZES);
+    free(prompts[0]);
+    free(prompts[1]);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -387,9 +416,9 @@ static query_cost run_query(bench *b, const options *o, smoa_mode mode, const qu
     ro.max_tokens = ro.judge_max_tokens = ro.aggregator_max_tokens = (uint32_t)o->max_tokens;
     ro.seed = 42;
     smoa_run *run = NULL;
-    double t0 = now_seconds();
+    double t0 = bench_now();
     must(b, smoa_run_query(b->ctx, b->session, q->text, &ro, &run), "run_query");
-    double seconds = now_seconds() - t0;
+    double seconds = bench_now() - t0;
     smoa_cost total = {.struct_size = sizeof total};
     must(b, smoa_run_cost(run, SMOA_STAGE_TOTAL, &total), "run_cost");
     query_cost c = {.figure = {(double)total.prompt_tokens, (double)total.generated_tokens, total.calls, seconds,
@@ -415,7 +444,7 @@ static void print_spread(const query_cost *costs, int n, int figure) {
     double v[64];
     for (int i = 0; i < n; i++) v[i] = costs[i].figure[figure];
     int d = figure_decimals[figure];
-    printf(" %.*f / %.*f |", d, median(v, n), d, total_of(costs, n, figure));
+    printf(" %.*f / %.*f |", d, bench_median(v, n), d, total_of(costs, n, figure));
 }
 
 static void print_query_tables(const question *qs, query_cost costs[N_MODES][64], int n) {

@@ -29,6 +29,8 @@
 
 #include <smoa.h>
 
+#include "bench_timing.h"
+
 #include "engine/cpu/quant_dot.h"
 
 #define PREFILL_TOKENS 512
@@ -56,22 +58,6 @@ typedef struct bench {
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, by_value);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* A benchmark has nobody to hand an error to: say what failed and stop. */
 static void must(const bench *b, smoa_status st, const char *what) {
@@ -105,9 +91,9 @@ static double prefill_rate(bench *b) {
     int32_t tokens[PREFILL_TOKENS], seq;
     fill_tokens(tokens, PREFILL_TOKENS, 1000, b->n_vocab);
     must(b, smoa_seq_create(b->ctx, b->session, &seq), "seq_create");
-    double t0 = now_seconds();
+    double t0 = bench_now();
     must(b, smoa_prefill(b->ctx, b->session, seq, tokens, PREFILL_TOKENS), "prefill");
-    double seconds = now_seconds() - t0;
+    double seconds = bench_now() - t0;
     smoa_seq_free(b->session, seq);
     return PREFILL_TOKENS / seconds;
 }
@@ -124,9 +110,9 @@ static double decode_rate(bench *b, int n) {
     double seconds = 0;
     for (int step = 0; step < DECODE_TOKENS; step++) {
         for (int i = 0; i < n; i++) next[i] = argmax(smoa_seq_logits(b->session, seqs[i]), b->n_vocab);
-        double t0 = now_seconds();
+        double t0 = bench_now();
         must(b, smoa_decode(b->ctx, b->session, seqs, next, (size_t)n), "decode");
-        seconds += now_seconds() - t0;
+        seconds += bench_now() - t0;
     }
     for (int i = 0; i < n; i++) smoa_seq_free(b->session, seqs[i]);
     return n * DECODE_TOKENS / seconds;
@@ -146,11 +132,11 @@ typedef struct read_part {
 static void *read_part_run(void *arg) {
     read_part *p = arg;
     pthread_barrier_wait(p->start);
-    p->t0 = now_seconds();
+    p->t0 = bench_now();
     uint64_t sum = 0;
     for (size_t i = 0; i < p->n_words; i++) sum += p->data[i];
     p->sum = sum; /* stored where another thread can see it: the loop stays */
-    p->t1 = now_seconds();
+    p->t1 = bench_now();
     return NULL;
 }
 
@@ -296,7 +282,7 @@ static rates measure(bench *b, int reps) {
         dec4[r] = decode_rate(b, 4);
         dec8[r] = decode_rate(b, 8);
     }
-    return (rates){median(prefill, reps), median(dec1, reps), median(dec4, reps), median(dec8, reps)};
+    return (rates){bench_median(prefill, reps), bench_median(dec1, reps), bench_median(dec4, reps), bench_median(dec8, reps)};
 }
 
 /* ------------------------------------------------------------------------ */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_timing.h"
 #include "model/gguf.h"
 #include "model/vocab.h"
 
@@ -37,17 +38,6 @@ static const char CODE[] =
 static const char MULTILINGUAL[] =
     "Grüße aus München! Привет, как дела? 你好，世界。こんにちは、元気ですか？ "
     "안녕하세요. Cửa Việt, ελληνικά, עברית, العربية 🦙🚀 3.14159 × 2 = 6.28318\n";
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* seed repeated (whole copies) up to TARGET_BYTES. */
 static char *repeat_to_target(const char *seed, size_t seed_len, size_t *len) {
@@ -85,17 +75,16 @@ static int bench(const smoa_vocab *vocab, const char *name, const char *seed, si
     }
     double times[RUNS];
     for (int r = 0; r < RUNS; r++) {
-        double t0 = now_seconds();
+        double t0 = bench_now();
         smoa_error err = {0};
         smoa_status st = smoa_vocab_tokenize(vocab, text, len, 0, ids, len, &n, &err);
-        times[r] = now_seconds() - t0;
+        times[r] = bench_now() - t0;
         if (st != SMOA_OK) {
             fprintf(stderr, "%s: %s\n", name, err.message);
             return 1;
         }
     }
-    qsort(times, RUNS, sizeof times[0], by_value);
-    double mb = (double)len / (1024.0 * 1024.0), s = times[RUNS / 2];
+    double mb = (double)len / (1024.0 * 1024.0), s = bench_median(times, RUNS);
     printf("| %-14.14s | %5.2f | %9zu | %8.4f | %6.1f |\n", name, mb, n, s, mb / s);
     free(ids);
     free(text);

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_timing.h"
 #include "engine/cpu/quant_dot.h"
 #include "engine/cpu/quant_dot_internal.h"
 #include "model/quantize.h"
@@ -38,17 +39,6 @@ static const uint32_t TYPES[] = {SMOA_TYPE_Q4_0, SMOA_TYPE_Q4_1, SMOA_TYPE_Q8_0,
 static const int64_t SIZES[] = {576, 1536};
 
 static volatile float sink; /* keeps the dots from being optimised away */
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 static float gaussian(void) {
     double u = (rand() + 1.0) / ((double)RAND_MAX + 2.0), v = rand() / (double)RAND_MAX;
@@ -94,15 +84,14 @@ static bool make_matrix(matrix *m, uint32_t type, int64_t rows, int64_t n, int s
 static double time_dot(smoa_vec_dot_fn dot, const matrix *m, const void *act) {
     double times[RUNS];
     for (int run = -1; run < RUNS; run++) {
-        double start = now_seconds();
+        double start = bench_now();
         float sum = 0.0f;
         for (int sweep = 0; sweep < m->sweeps; sweep++)
             for (int64_t r = 0; r < m->rows; r++) sum += dot(m->n, m->data + r * m->row_bytes, act);
         sink = sum;
-        if (run >= 0) times[run] = (now_seconds() - start) / (double)(m->rows * m->sweeps);
+        if (run >= 0) times[run] = (bench_now() - start) / (double)(m->rows * m->sweeps);
     }
-    qsort(times, RUNS, sizeof times[0], by_value);
-    return times[RUNS / 2];
+    return bench_median(times, RUNS);
 }
 
 static void print_row(uint32_t type, const char *size_name, const matrix *m, const void *act) {
@@ -166,12 +155,11 @@ static double time_act(smoa_isa isa, uint32_t type, const float *x, void *act, i
     enum { REPEATS = 2000 };
     double times[RUNS];
     for (int run = -1; run < RUNS; run++) {
-        double start = now_seconds();
+        double start = bench_now();
         for (int r = 0; r < REPEATS; r++) smoa_act_quantize_row_isa(isa, type, x, act, n);
-        if (run >= 0) times[run] = (now_seconds() - start) / REPEATS;
+        if (run >= 0) times[run] = (bench_now() - start) / REPEATS;
     }
-    qsort(times, RUNS, sizeof times[0], by_value);
-    return times[RUNS / 2];
+    return bench_median(times, RUNS);
 }
 
 static void bench_activations(void) {
@@ -212,7 +200,7 @@ static double time_four(smoa_vec_dot_fn dot, smoa_vec_dot4_fn dot4, const matrix
                         const uint8_t *acts, size_t act_stride) {
     double times[RUNS];
     for (int run = -1; run < RUNS; run++) {
-        double start = now_seconds();
+        double start = bench_now();
         float sum = 0.0f;
         for (int sweep = 0; sweep < m->sweeps; sweep++)
             for (int64_t r = 0; r < m->rows; r++) {
@@ -226,10 +214,9 @@ static double time_four(smoa_vec_dot_fn dot, smoa_vec_dot4_fn dot4, const matrix
                 sum += v[0] + v[1] + v[2] + v[3];
             }
         sink = sum;
-        if (run >= 0) times[run] = (now_seconds() - start) / (double)(4 * m->rows * m->sweeps);
+        if (run >= 0) times[run] = (bench_now() - start) / (double)(4 * m->rows * m->sweeps);
     }
-    qsort(times, RUNS, sizeof times[0], by_value);
-    return times[RUNS / 2];
+    return bench_median(times, RUNS);
 }
 
 static void bench_dot4(void) {

@@ -16,6 +16,7 @@ int cli_generate(int argc, char **argv);
 int cli_chat(int argc, char **argv);
 int cli_synth(int argc, char **argv);
 int cli_run(int argc, char **argv);
+int cli_eval(int argc, char **argv);
 
 /* --model's value, else $SMOA_MODEL, else the fetched default model's cache
  * path. Writes into buf; returns buf. */

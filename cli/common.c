@@ -21,6 +21,7 @@ const char *cli_model_path(const char *option, char *buf, size_t cap) {
 static void log_to_stderr(smoa_log_level level, const char *message, void *user_data) {
     (void)user_data;
     static const char *const names[] = {"debug", "info", "warning", "error"};
+    if (level >= SMOA_LOG_ERROR) return; /* failures reach the user once, through cli_fail */
     fprintf(stderr, "smoa: %s: %s\n", names[level < SMOA_LOG_NONE ? level : SMOA_LOG_ERROR], message);
 }
 
@@ -37,7 +38,7 @@ int cli_open(const char *option, smoa_load_mode mode, smoa_ctx **ctx, smoa_model
     smoa_ctx_options co;
     smoa_ctx_options_init(&co);
     co.log_fn = log_to_stderr;
-    co.log_level = SMOA_LOG_NONE; /* load failures are reported once, below */
+    co.log_level = SMOA_LOG_WARN;
     smoa_status st = smoa_ctx_create(&co, ctx);
     if (st != SMOA_OK) {
         fprintf(stderr, "smoa: cannot create a context: %s\n", smoa_status_str(st));

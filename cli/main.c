@@ -10,6 +10,7 @@ static void usage(FILE *out) {
             "\n"
             "commands:\n"
             "  run        answer a question with several agents (single, MoA or SMoA)\n"
+            "  eval       score single, MoA and SMoA on a data set, with a report\n"
             "  info       print a GGUF model's metadata, tensors and tokenizer\n"
             "  tokenize   show the tokens of a chat prompt (or of raw text)\n"
             "  generate   continue a prompt, streaming the tokens\n"
@@ -28,6 +29,7 @@ int main(int argc, char **argv) {
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "run") == 0) return cli_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "eval") == 0) return cli_eval(argc - 1, argv + 1);
     if (strcmp(cmd, "info") == 0) return cli_info(argc - 1, argv + 1);
     if (strcmp(cmd, "tokenize") == 0) return cli_tokenize(argc - 1, argv + 1);
     if (strcmp(cmd, "generate") == 0) return cli_generate(argc - 1, argv + 1);

@@ -53,6 +53,39 @@ static int read_string(const char *path, const char *key, json_t *v, const char 
     return 0;
 }
 
+static int read_agent(const char *path, json_t *a, size_t i, cli_run_settings *s) {
+    if (!json_is_object(a)) return bad(path, "agents", "an array of objects");
+    const char *key;
+    json_t *v;
+    s->agent_temperature[i] = -1.0f;
+    json_object_foreach(a, key, v) {
+        int rc = 0;
+        if (!strcmp(key, "model")) rc = read_string(path, "agents[].model", v, &s->agent_model[i]);
+        else if (!strcmp(key, "role")) rc = read_string(path, "agents[].role", v, &s->agent_role[i]);
+        else if (!strcmp(key, "max_tokens")) rc = read_uint(path, "agents[].max_tokens", v, 1 << 16, &s->agent_max_tokens[i]);
+        else if (!strcmp(key, "temperature")) {
+            if (!json_is_number(v) || json_number_value(v) < 0) return bad(path, "agents[].temperature", "a number >= 0");
+            s->agent_temperature[i] = (float)json_number_value(v);
+        } else {
+            fprintf(stderr, "smoa: %s: unknown key \"agents[].%s\" (see docs/config.md)\n", path, key);
+            return 1;
+        }
+        if (rc) return rc;
+    }
+    return 0;
+}
+
+/* "agents": one object per proposer; also sets n. */
+static int read_agents(const char *path, json_t *v, cli_run_settings *s) {
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > 16)
+        return bad(path, "agents", "an array of 1 to 16 objects");
+    for (size_t i = 0; i < json_array_size(v); i++)
+        if (read_agent(path, json_array_get(v, i), i, s)) return 1;
+    s->n_agents = json_array_size(v);
+    s->options.n_proposers = (uint32_t)s->n_agents;
+    return 0;
+}
+
 /* One key of the file into s. */
 static int read_key(const char *path, const char *key, json_t *v, cli_run_settings *s) {
     smoa_run_options *o = &s->options;
@@ -61,9 +94,15 @@ static int read_key(const char *path, const char *key, json_t *v, cli_run_settin
     if (!strcmp(key, "task")) return read_string(path, key, v, &o->task);
     if (!strcmp(key, "roles_cache")) return read_string(path, key, v, &o->roles_cache);
     if (!strcmp(key, "roles")) return read_roles(path, v, s);
+    if (!strcmp(key, "agents")) return read_agents(path, v, s);
+    if (!strcmp(key, "judge_model")) return read_string(path, key, v, &s->judge_model);
+    if (!strcmp(key, "aggregator_model")) return read_string(path, key, v, &s->aggregator_model);
     if (!strcmp(key, "mode")) return read_name(path, key, v, cli_mode_names, 3, &o->mode);
     if (!strcmp(key, "judge")) return read_name(path, key, v, cli_judge_names, 2, &o->judge);
-    if (!strcmp(key, "moderator")) return read_name(path, key, v, cli_moderator_names, 4, &o->moderator);
+    if (!strcmp(key, "moderator")) {
+        s->moderator_set = 1;
+        return read_name(path, key, v, cli_moderator_names, 4, &o->moderator);
+    }
     if (!strcmp(key, "n")) return read_uint(path, key, v, 16, &o->n_proposers);
     if (!strcmp(key, "k")) return read_uint(path, key, v, 16, &o->k);
     if (!strcmp(key, "layers")) return read_uint(path, key, v, 8, &o->n_layers);

@@ -10,6 +10,15 @@ typedef struct cli_run_settings {
     const char *model;
     int threads;
     const char *roles[16];   /* from the file, when it lists them */
+    int moderator_set;       /* the moderator was chosen (flag or file)  */
+    /* "agents" of the file: per proposer, NULL / -1 / 0 where not given */
+    size_t n_agents;
+    const char *agent_model[16];
+    const char *agent_role[16];
+    float agent_temperature[16];
+    uint32_t agent_max_tokens[16];
+    const char *judge_model;       /* NULL: the shared model               */
+    const char *aggregator_model;  /* NULL: the shared model               */
 } cli_run_settings;
 
 /* Reads FILE into s (keys as documented in docs/config.md); the strings stay

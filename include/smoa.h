@@ -270,9 +270,9 @@ SMOA_API smoa_status smoa_chat_format(smoa_ctx *ctx, const smoa_model *model,
 typedef struct smoa_session smoa_session;
 
 typedef enum smoa_device {
-    SMOA_DEVICE_AUTO = 0, /* the best backend that can run the model (the
-                             CPU for now: the CUDA backend does not run
-                             models yet); $SMOA_DEVICE=cpu|cuda overrides   */
+    SMOA_DEVICE_AUTO = 0, /* CUDA when built in and a device is present,
+                             else the CPU; $SMOA_DEVICE=cpu|cuda overrides;
+                             smoa_session_device() says which runs          */
     SMOA_DEVICE_CPU = 1,
     SMOA_DEVICE_CUDA = 2
 } smoa_device;
@@ -448,6 +448,23 @@ typedef enum smoa_moderator_kind {
     SMOA_MODERATOR_NONE = 3
 } smoa_moderator_kind;
 
+/* One proposer's own model and settings (smoa_run_options.agents): agents
+ * of one session decode together in one batch; different sessions (models)
+ * take turns. */
+typedef struct smoa_agent_spec {
+    uint32_t struct_size;
+    smoa_session *session;         /* its model; NULL: the query's session   */
+    const char *role;              /* its persona; NULL: from roles or the
+                                      defaults (SMoA; MoA uses none)         */
+    float temperature;             /* < 0 (default): the run's temperature   */
+    uint32_t max_tokens;           /* 0 (default): the run's max_tokens      */
+} smoa_agent_spec;
+
+SMOA_API void smoa_agent_spec_init_sized(smoa_agent_spec *spec, size_t size);
+static inline void smoa_agent_spec_init(smoa_agent_spec *spec) {
+    smoa_agent_spec_init_sized(spec, sizeof *spec);
+}
+
 typedef struct smoa_run_options {
     uint32_t struct_size;
     uint32_t mode;                 /* smoa_mode; default SMOA_MODE_SMOA       */
@@ -471,6 +488,24 @@ typedef struct smoa_run_options {
                                       once per task if roles_cache is set    */
     const char *roles_cache;       /* file of personas, one per line: used
                                       when it holds n, else (re)written      */
+    uint32_t answer_choices;       /* 0: the aggregator writes the answer; 2..26:
+                                      the question is multiple choice with
+                                      options A.. and the aggregator answers
+                                      by likelihood: the letter whose token is
+                                      most probable first, no generation
+                                      (smoa_run_choice)                       */
+    const smoa_agent_spec *const *agents; /* [n_proposers] or NULL: each
+                                      proposer's model, role and budget      */
+    smoa_session *judge_session;   /* the judge's and moderator's model; NULL:
+                                      the query's session                    */
+    smoa_session *aggregator_session; /* the aggregator's (it also writes the
+                                      roles); NULL: the query's session      */
+    uint32_t role_in_system;       /* 0 (default): each persona follows the
+                                      question in its user message, so the
+                                      system message (with the kept responses)
+                                      and the question are prefilled once for
+                                      all proposers; 1: the persona opens its
+                                      own system message (nothing shared)    */
 } smoa_run_options;
 
 SMOA_API void smoa_run_options_init_sized(smoa_run_options *options, size_t size);
@@ -481,8 +516,11 @@ static inline void smoa_run_options_init(smoa_run_options *options) {
 /* The outcome of one query: answer, trace and cost account. */
 typedef struct smoa_run smoa_run;
 
-/* Answers one question with the session's model (all agents share its
- * weights; the session needs n_seq_max >= n_proposers + 1). On success
+/* Answers one question. By default every agent uses the session's model
+ * (sharing its weights; the session needs n_seq_max >= n_proposers + 1);
+ * options.agents, judge_session and aggregator_session put agents on other
+ * loaded models (each session needs n_seq_max >= its proposers + 1, and
+ * the judge's >= n_proposers + 1 for the scoring judge). On success
  * *out holds the answer, the trace and the costs; a failure of one agent
  * drops its response and is recorded in the trace. */
 SMOA_API smoa_status smoa_run_query(smoa_ctx *ctx, smoa_session *session, const char *question,
@@ -517,6 +555,81 @@ SMOA_API smoa_status smoa_run_cost(const smoa_run *run, smoa_stage stage, smoa_c
 SMOA_API double smoa_run_ttft(const smoa_run *run);
 /* Proposer rounds run (fewer than n_layers after an early stop). */
 SMOA_API uint32_t smoa_run_layers(const smoa_run *run);
+/* With answer_choices set: the chosen option (0 = A), and when logits is
+ * not NULL the aggregator's next-token logits of the letters A.. in
+ * logits[0..answer_choices). -1 for a run without answer_choices. */
+SMOA_API int32_t smoa_run_choice(const smoa_run *run, float *logits);
+
+/* ------------------------------------------------------------------------ */
+/* Evaluation: data sets in every mode, resumable, with a report           */
+
+typedef enum smoa_eval_scorer {
+    SMOA_EVAL_SCORER_AUTO = 0,       /* likelihood for multiple choice      */
+    SMOA_EVAL_SCORER_GENERATE = 1,   /* multiple choice: the letter the
+                                        written answer names                */
+    SMOA_EVAL_SCORER_LIKELIHOOD = 2  /* multiple choice: the most likely
+                                        first letter (answer_choices)       */
+} smoa_eval_scorer;
+
+/* Where an evaluation stands, after each (item, mode) it finishes. */
+typedef struct smoa_eval_progress {
+    uint32_t struct_size;
+    const char *dataset;
+    const char *item;          /* the one just finished                    */
+    uint32_t mode;             /* its smoa_mode                            */
+    uint32_t done;             /* (item, mode) pairs finished, resumed ones
+                                  included                                 */
+    uint32_t total;
+    uint32_t resumed;          /* found finished in the results file       */
+    uint32_t mode_done[3];     /* per smoa_mode: items with a verdict      */
+    uint32_t mode_correct[3];  /* per smoa_mode: of those, correct         */
+    double elapsed;            /* seconds in this call                     */
+    double eta;                /* seconds left, estimated; -1: unknown     */
+} smoa_eval_progress;
+
+typedef void (*smoa_eval_progress_fn)(const smoa_eval_progress *progress, void *user_data);
+
+typedef struct smoa_eval_options {
+    uint32_t struct_size;
+    const char *dataset;       /* gsm8k, svamp, mmlu, mmlu-dev, bbq, mt-bench,
+                                  or the path of a .jsonl / .csv file (schema:
+                                  docs/eval.md)                            */
+    const char *out_dir;       /* results.jsonl, run.json, report.md; required,
+                                  created when absent                      */
+    uint32_t modes;            /* bit (1 << smoa_mode) per mode; default all */
+    uint32_t limit;            /* items, a seeded sample; 0: all           */
+    uint64_t seed;             /* the sample and every run; default 42      */
+    uint32_t scorer;           /* smoa_eval_scorer                         */
+    int32_t moderator;         /* -1 (default): by the data set (agreement on
+                                  the number, on the letter, the judge for
+                                  open questions); else smoa_moderator_kind */
+    const smoa_run_options *run; /* per query (mode, seed, moderator and
+                                  answer_choices are set per item); NULL:
+                                  defaults                                 */
+    const char *command;       /* recorded in run.json (e.g. the CLI line)  */
+    const char *model_name;    /* recorded in run.json                     */
+    smoa_eval_progress_fn on_progress;
+    void *user_data;
+    const volatile int32_t *cancel;
+} smoa_eval_options;
+
+SMOA_API void smoa_eval_options_init_sized(smoa_eval_options *options, size_t size);
+static inline void smoa_eval_options_init(smoa_eval_options *options) {
+    smoa_eval_options_init_sized(options, sizeof *options);
+}
+
+/* Runs every selected item in every mode with the session's model and
+ * appends one line per (item, mode) to out_dir/results.jsonl as soon as it
+ * is scored. Items already in that file are not run again, so a run that
+ * was interrupted (or cancelled: SMOA_ERR_CANCELLED) resumes where it
+ * stopped. An item whose query fails is recorded with its error and the run
+ * goes on. SMOA_ERR_INVALID_ARGUMENT when out_dir holds a run made with
+ * different settings. */
+SMOA_API smoa_status smoa_eval_run(smoa_ctx *ctx, smoa_session *session, const smoa_eval_options *options);
+
+/* Writes dir/report.md and the plot dir/accuracy_vs_tokens.png from
+ * dir/results.jsonl (layout: docs/eval.md). */
+SMOA_API smoa_status smoa_eval_report(smoa_ctx *ctx, const char *dir);
 
 /* ------------------------------------------------------------------------ */
 /* Synthetic models                                                         */

@@ -135,7 +135,10 @@ static smoa_status generate_prefilled(smoa_ctx *ctx, smoa_session *s, smoa_agent
     smoa_sampling_options *so = malloc(n * sizeof *so);
     const smoa_sampling_options **per_seq = malloc(n * sizeof *per_seq);
     size_t *which = malloc(n * sizeof *which);
-    smoa_status st = seqs && so && per_seq && which ? SMOA_OK : smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+    uint32_t *budgets = malloc(n * sizeof *budgets);
+    smoa_status st = seqs && so && per_seq && which && budgets
+                         ? SMOA_OK
+                         : smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
     size_t m = 0;
     for (size_t i = 0; st == SMOA_OK && i < n; i++) {
         if (t[i].failed) {
@@ -143,8 +146,9 @@ static smoa_status generate_prefilled(smoa_ctx *ctx, smoa_session *s, smoa_agent
             continue;
         }
         smoa_sampling_options_init(&so[m]);
-        so[m].temperature = cs->temperature;
+        so[m].temperature = calls[i].own_temperature ? calls[i].temperature : cs->temperature;
         so[m].seed = calls[i].seed;
+        budgets[m] = calls[i].max_tokens ? calls[i].max_tokens : cs->max_tokens;
         per_seq[m] = &so[m];
         seqs[m] = t[i].seq;
         which[m++] = i;
@@ -153,7 +157,7 @@ static smoa_status generate_prefilled(smoa_ctx *ctx, smoa_session *s, smoa_agent
     if (st == SMOA_OK && m) {
         smoa_generate_options o;
         smoa_generate_options_init(&o);
-        o.max_tokens = cs->max_tokens;
+        o.max_tokens_per_seq = budgets;
         o.sampling_per_seq = per_seq;
         o.on_token = cs->stream;
         o.user_data = cs->user_data;
@@ -172,6 +176,7 @@ static smoa_status generate_prefilled(smoa_ctx *ctx, smoa_session *s, smoa_agent
     }
     smoa_generation_free(g);
     free(seqs);
+    free(budgets);
     free(so);
     free(per_seq);
     free(which);
@@ -241,8 +246,8 @@ static smoa_status score_step(smoa_session *s, smoa_agent_call *calls, call_toke
     return SMOA_OK;
 }
 
-smoa_status smoa_agents_score(smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n, const int32_t *ids,
-                              size_t n_ids, float *out, smoa_error *err) {
+smoa_status smoa_agents_score(smoa_session *s, smoa_run *run, smoa_stage stage, smoa_agent_call *calls, size_t n,
+                              const int32_t *ids, size_t n_ids, float *out, smoa_error *err) {
     score_args a = {ids, n_ids, out};
-    return run_calls(s, run, SMOA_STAGE_JUDGE, calls, n, score_step, &a, err);
+    return run_calls(s, run, stage, calls, n, score_step, &a, err);
 }

@@ -5,6 +5,7 @@
 #ifndef SMOA_AGENTS_AGENT_CALL_H
 #define SMOA_AGENTS_AGENT_CALL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,6 +21,9 @@ typedef struct smoa_agent_call {
     const char *system;          /* NULL: no system message                */
     const char *user;
     uint64_t seed;
+    bool own_temperature;        /* use `temperature`, not the settings'    */
+    float temperature;
+    uint32_t max_tokens;         /* 0: the settings'                        */
     /* out */
     uint32_t prompt_tokens;
     smoa_strbuf response;
@@ -47,8 +51,8 @@ smoa_status smoa_agents_generate(smoa_ctx *ctx, smoa_session *s, smoa_run *run, 
  * and returns, per call, the next-token logits at the given token ids:
  * out[i * n_ids + j] (-inf for a call whose prompt did not fit, whose stop
  * is then SMOA_STOP_CONTEXT). No generation. */
-smoa_status smoa_agents_score(smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n, const int32_t *ids,
-                              size_t n_ids, float *out, smoa_error *err);
+smoa_status smoa_agents_score(smoa_session *s, smoa_run *run, smoa_stage stage, smoa_agent_call *calls, size_t n,
+                              const int32_t *ids, size_t n_ids, float *out, smoa_error *err);
 
 void smoa_agent_call_free(smoa_agent_call *call);
 

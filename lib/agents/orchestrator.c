@@ -30,7 +30,10 @@
 
 typedef struct orchestra {
     smoa_ctx *ctx;
-    smoa_session *session;
+    smoa_session *session;              /* the query's: default for every agent */
+    smoa_session *judge_session;
+    smoa_session *aggregator_session;
+    smoa_agent_spec agents[MAX_PROPOSERS]; /* resolved: a session each      */
     smoa_run *run;
     smoa_run_options o;
     const char *question;
@@ -53,7 +56,60 @@ void smoa_run_options_init_sized(smoa_run_options *options, size_t size) {
     smoa_options_fill(options, size, &defaults, sizeof defaults);
 }
 
-static smoa_status check_options(const smoa_run_options *o, const smoa_session *s, smoa_error *err) {
+void smoa_agent_spec_init_sized(smoa_agent_spec *spec, size_t size) {
+    const smoa_agent_spec defaults = {.struct_size = sizeof defaults, .temperature = -1.0f};
+    smoa_options_fill(spec, size, &defaults, sizeof defaults);
+}
+
+/* Sequences a batch of m calls holds at once: one each, plus the shared
+ * prefix's while it is forked. */
+static uint32_t sequences_for(uint32_t m) { return m > 1 ? m + 1 : m; }
+
+/* Every session must hold its largest batch: its proposers, the scoring
+ * judge's n prompts, one call otherwise. */
+static smoa_status check_capacity(const orchestra *q, smoa_error *err) {
+    const smoa_run_options *o = &q->o;
+    smoa_session *used[MAX_PROPOSERS + 2];
+    uint32_t need[MAX_PROPOSERS + 2] = {0};
+    size_t n_used = 0;
+    for (size_t i = 0; i < o->n_proposers + 2; i++) {
+        smoa_session *s = i < o->n_proposers ? q->agents[i].session
+                          : i == o->n_proposers ? q->judge_session : q->aggregator_session;
+        uint32_t batch = i < o->n_proposers ? 1 : i == o->n_proposers && o->judge == SMOA_JUDGE_SCORE ? o->n_proposers : 1;
+        size_t j = 0;
+        while (j < n_used && used[j] != s) j++;
+        if (j == n_used) used[n_used++] = s;
+        need[j] = i < o->n_proposers ? need[j] + 1 : need[j] > batch ? need[j] : batch;
+    }
+    for (size_t j = 0; j < n_used; j++)
+        if (used[j]->opts.n_seq_max < sequences_for(need[j]))
+            return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT,
+                                  "a session holds %u sequences; its agents need n_seq_max >= %u",
+                                  used[j]->opts.n_seq_max, sequences_for(need[j]));
+    return SMOA_OK;
+}
+
+/* Each proposer's spec with its session filled in (the query's by default). */
+static smoa_status resolve_agents(orchestra *q, smoa_error *err) {
+    q->judge_session = q->o.judge_session ? q->o.judge_session : q->session;
+    q->aggregator_session = q->o.aggregator_session ? q->o.aggregator_session : q->session;
+    for (size_t i = 0; i < q->o.n_proposers; i++) {
+        smoa_agent_spec *a = &q->agents[i];
+        smoa_agent_spec_init(a);
+        if (q->o.agents) {
+            if (!q->o.agents[i]) return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "agents[%zu] is NULL", i);
+            smoa_status st = smoa_options_read(a, sizeof *a, q->o.agents[i], "smoa_agent_spec", err);
+            if (st) return st;
+        }
+        if (!a->session) a->session = q->session;
+        if (!isfinite(a->temperature))
+            return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "agent %zu: temperature is not finite", i);
+        if (a->role && !a->role[0]) return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "agent %zu: empty role", i);
+    }
+    return check_capacity(q, err);
+}
+
+static smoa_status check_options(const smoa_run_options *o, smoa_error *err) {
     if (o->mode > SMOA_MODE_SMOA || o->judge > SMOA_JUDGE_SCORE || o->moderator > SMOA_MODERATOR_NONE)
         return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "unknown mode, judge or moderator kind");
     if (o->n_proposers < 1 || o->n_proposers > MAX_PROPOSERS || o->k < 1 || o->k > o->n_proposers ||
@@ -61,13 +117,12 @@ static smoa_status check_options(const smoa_run_options *o, const smoa_session *
         return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT,
                               "need 1 <= k <= n <= %d and 1 <= layers <= %d (n %u, k %u, layers %u)", MAX_PROPOSERS,
                               MAX_LAYERS, o->n_proposers, o->k, o->n_layers);
+    if (o->answer_choices == 1 || o->answer_choices > 26)
+        return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "answer_choices must be 0 or 2..26 (got %u)",
+                              o->answer_choices);
     if (!(o->temperature >= 0) || !isfinite(o->temperature) || !o->max_tokens || !o->judge_max_tokens ||
         !o->aggregator_max_tokens)
         return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "temperature must be >= 0 and token budgets > 0");
-    if (s->opts.n_seq_max < o->n_proposers + 1)
-        return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT,
-                              "the session holds %u sequences; %u proposers need n_seq_max >= %u", s->opts.n_seq_max,
-                              o->n_proposers, o->n_proposers + 1);
     for (uint32_t i = 0; o->roles && i < o->n_proposers; i++)
         if (!o->roles[i] || !o->roles[i][0])
             return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "role %u is NULL or empty", i);
@@ -94,37 +149,65 @@ static json_t *indices_json(const int32_t *idx, size_t n) {
 /* ------------------------------------------------------------------------ */
 /* Proposers                                                                */
 
-/* The system message of proposer i in a layer: its role, plus the
- * synthesis instructions and the kept responses after layer 1. */
+/* The system message of proposer i in a layer: the synthesis instructions
+ * and the kept responses after layer 1, preceded by its role when roles go
+ * into the system message. */
 static bool proposer_system(orchestra *q, size_t layer, size_t i, smoa_strbuf *out) {
-    const char *role = q->roles[i];
+    const char *role = q->o.role_in_system ? q->roles[i] : NULL;
     if (layer == 0) return role ? smoa_strbuf_append_str(out, role) : true;
     const char *kept[MAX_PROPOSERS];
     for (size_t j = 0; j < q->n_kept; j++) kept[j] = q->responses[q->kept[j]].data;
     return smoa_prompt_synthesis(out, role, kept, q->n_kept, RESPONSE_CLIP_BYTES);
 }
 
+/* The proposers' calls, one batch per session (model), the batches in
+ * turn. */
+static smoa_status generate_per_session(orchestra *q, smoa_agent_call *calls, size_t n) {
+    smoa_call_settings cs = {q->o.temperature, q->o.max_tokens, SMOA_STAGE_PROPOSE, NULL, NULL, q->o.cancel};
+    bool done[MAX_PROPOSERS] = {false};
+    smoa_status st = SMOA_OK;
+    for (size_t first = 0; first < n && st == SMOA_OK; first++) {
+        if (done[first]) continue;
+        smoa_session *s = q->agents[first].session;
+        smoa_agent_call batch[MAX_PROPOSERS];
+        size_t members[MAX_PROPOSERS], m = 0;
+        for (size_t i = first; i < n; i++)
+            if (!done[i] && q->agents[i].session == s) members[m] = i, batch[m++] = calls[i], done[i] = true;
+        st = smoa_agents_generate(q->ctx, s, q->run, batch, m, &cs, q->err);
+        for (size_t j = 0; j < m; j++) calls[members[j]] = batch[j]; /* results (and ownership) go back */
+    }
+    return st;
+}
+
 static smoa_status propose(orchestra *q, size_t layer, json_t *layer_json) {
     size_t n = q->o.n_proposers;
     smoa_agent_call calls[MAX_PROPOSERS] = {0};
-    smoa_strbuf systems[MAX_PROPOSERS] = {0};
+    smoa_strbuf systems[MAX_PROPOSERS] = {0}, users[MAX_PROPOSERS] = {0};
     smoa_status st = SMOA_OK;
     for (size_t i = 0; i < n && st == SMOA_OK; i++) {
-        if (!proposer_system(q, layer, i, &systems[i])) st = smoa_error_set(q->err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+        bool role_in_user = q->roles[i] && !q->o.role_in_system;
+        if (!proposer_system(q, layer, i, &systems[i]) ||
+            (role_in_user && !smoa_prompt_in_role(&users[i], q->question, q->roles[i])))
+            st = smoa_error_set(q->err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
         calls[i].system = systems[i].len ? systems[i].data : NULL;
-        calls[i].user = q->question;
+        calls[i].user = role_in_user ? users[i].data : q->question;
         calls[i].seed = q->call_seed++;
+        calls[i].own_temperature = q->agents[i].temperature >= 0;
+        calls[i].temperature = q->agents[i].temperature;
+        calls[i].max_tokens = q->agents[i].max_tokens;
     }
-    smoa_call_settings cs = {q->o.temperature, q->o.max_tokens, SMOA_STAGE_PROPOSE, NULL, NULL, q->o.cancel};
-    if (st == SMOA_OK) st = smoa_agents_generate(q->ctx, q->session, q->run, calls, n, &cs, q->err);
+    if (st == SMOA_OK) st = generate_per_session(q, calls, n);
     json_t *proposers = json_array();
     for (size_t i = 0; i < n; i++) {
-        json_array_append_new(proposers, call_json(&calls[i], (int)i, q->roles[i]));
+        json_t *entry = call_json(&calls[i], (int)i, q->roles[i]);
+        json_object_set_new(entry, "model", json_string(q->agents[i].session->model->name));
+        json_array_append_new(proposers, entry);
         smoa_strbuf_free(&q->responses[i]);
         q->responses[i] = calls[i].response; /* ownership moves */
         calls[i].response = (smoa_strbuf){0};
         q->usable[i] = q->responses[i].len > 0 && calls[i].stop != SMOA_STOP_ERROR;
         smoa_strbuf_free(&systems[i]);
+        smoa_strbuf_free(&users[i]);
     }
     json_object_set_new(layer_json, "proposers", proposers);
     return st;
@@ -153,7 +236,7 @@ static int32_t word_token(const smoa_vocab *v, const char *word) {
 /* Scoring judge: log-odds of "Yes" over "No" as the first word of the
  * verdict, one prefill per response (batched), then top-k gating. */
 static smoa_status judge_by_score(orchestra *q, const int32_t *cand, size_t n_cand, json_t *judge) {
-    const smoa_vocab *v = q->session->model->vocab;
+    const smoa_vocab *v = q->judge_session->model->vocab;
     size_t n_yes, n_no;
     const char *const *yes = smoa_prompt_verdict_words(SMOA_VERDICT_YES, &n_yes);
     const char *const *no = smoa_prompt_verdict_words(SMOA_VERDICT_NO, &n_no);
@@ -169,7 +252,8 @@ static smoa_status judge_by_score(orchestra *q, const int32_t *cand, size_t n_ca
         calls[i].user = users[i].data;
     }
     float pair[MAX_PROPOSERS * 2], scores[MAX_PROPOSERS], weights[MAX_PROPOSERS];
-    if (st == SMOA_OK) st = smoa_agents_score(q->session, q->run, calls, n_cand, ids, 2, pair, q->err);
+    if (st == SMOA_OK)
+        st = smoa_agents_score(q->judge_session, q->run, SMOA_STAGE_JUDGE, calls, n_cand, ids, 2, pair, q->err);
     json_t *scored = json_array();
     for (size_t i = 0; i < n_cand; i++) {
         /* a response whose scoring prompt did not fit ranks last */
@@ -203,7 +287,7 @@ static smoa_status judge_call(orchestra *q, smoa_judge_ask ask, const int32_t *c
     call.user = prompt.data;
     smoa_stage stage = ask == SMOA_JUDGE_ASK_END ? SMOA_STAGE_MODERATE : SMOA_STAGE_JUDGE;
     smoa_call_settings cs = {q->o.temperature, q->o.judge_max_tokens, stage, NULL, NULL, q->o.cancel};
-    smoa_status st = smoa_agents_generate(q->ctx, q->session, q->run, &call, 1, &cs, q->err);
+    smoa_status st = smoa_agents_generate(q->ctx, q->judge_session, q->run, &call, 1, &cs, q->err);
     unsigned fields = ask == SMOA_JUDGE_ASK_SELECT ? SMOA_JUDGE_EXPECT_SELECTION
                       : ask == SMOA_JUDGE_ASK_END  ? SMOA_JUDGE_EXPECT_END
                                                    : SMOA_JUDGE_EXPECT_BOTH;
@@ -281,7 +365,8 @@ static smoa_status moderate(orchestra *q, bool judge_says_end, bool *stop, json_
     case SMOA_MODERATOR_AGREE_NUMBER:
     case SMOA_MODERATOR_AGREE_CHOICE: {
         smoa_answer_kind kind = q->o.moderator == SMOA_MODERATOR_AGREE_NUMBER ? SMOA_ANSWER_NUMBER : SMOA_ANSWER_CHOICE;
-        *stop = q->n_kept > 1 && smoa_answers_agree(texts, q->n_kept, kind, 4);
+        int n_choices = q->o.answer_choices ? (int)q->o.answer_choices : 4; /* letters A-D unless told */
+        *stop = q->n_kept > 1 && smoa_answers_agree(texts, q->n_kept, kind, n_choices);
         reason = *stop ? "the kept responses agree on their final answer" : reason;
         break;
     }
@@ -302,6 +387,36 @@ static int stream_answer(int32_t seq, int32_t token, const char *piece, size_t l
     return q->o.on_answer ? q->o.on_answer(-1, token, piece, len, q->o.user_data) : 0;
 }
 
+/* Multiple choice by likelihood: the letter the aggregator would most
+ * likely write first. Letters that are no single token in the vocabulary
+ * make the question unanswerable this way (UNSUPPORTED). */
+static smoa_status choose_by_likelihood(orchestra *q, smoa_agent_call *call) {
+    const smoa_vocab *v = q->aggregator_session->model->vocab;
+    int32_t ids[26];
+    for (uint32_t i = 0; i < q->o.answer_choices; i++) {
+        char letter[2] = {(char)('A' + i), 0};
+        ids[i] = word_token(v, letter);
+        for (uint32_t j = 0; j < i; j++)
+            if (ids[i] < 0 || ids[i] == ids[j])
+                return smoa_error_set(q->err, SMOA_ERR_UNSUPPORTED, "the vocabulary has no token for option %s",
+                                      letter);
+    }
+    smoa_run *run = q->run;
+    smoa_status st = smoa_agents_score(q->aggregator_session, run, SMOA_STAGE_AGGREGATE, call, 1, ids, q->o.answer_choices,
+                                       run->choice_logits, q->err);
+    if (st == SMOA_OK && call->stop == SMOA_STOP_CONTEXT)
+        return smoa_error_set(q->err, SMOA_ERR_CONTEXT_FULL, "the aggregator's prompt does not fit the context");
+    if (st) return st;
+    run->choice = 0;
+    for (uint32_t i = 1; i < q->o.answer_choices; i++) /* ties go to the earlier letter */
+        if (run->choice_logits[i] > run->choice_logits[run->choice]) run->choice = (int32_t)i;
+    char letter = (char)('A' + run->choice);
+    if (!smoa_strbuf_append(&call->response, &letter, 1)) return smoa_error_set(q->err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+    run->ttft = smoa_now() - run->start;
+    if (q->o.on_answer) q->o.on_answer(-1, ids[run->choice], &letter, 1, q->o.user_data);
+    return SMOA_OK;
+}
+
 /* The final answer: from the kept responses (MoA, SMoA), or directly. */
 static smoa_status aggregate(orchestra *q, bool from_responses) {
     smoa_strbuf system = {0};
@@ -315,8 +430,17 @@ static smoa_status aggregate(orchestra *q, bool from_responses) {
     }
     smoa_call_settings cs = {q->o.temperature, q->o.aggregator_max_tokens, SMOA_STAGE_AGGREGATE, stream_answer, q,
                              q->o.cancel};
-    smoa_status st = smoa_agents_generate(q->ctx, q->session, q->run, &call, 1, &cs, q->err);
-    json_object_set_new(q->run->trace, "aggregator", call_json(&call, -1, NULL));
+    smoa_status st = q->o.answer_choices ? choose_by_likelihood(q, &call)
+                                         : smoa_agents_generate(q->ctx, q->aggregator_session, q->run, &call, 1, &cs,
+                                                                q->err);
+    json_t *aggregator = call_json(&call, -1, NULL);
+    if (q->o.answer_choices && st == SMOA_OK) {
+        json_t *logits = json_array();
+        for (uint32_t i = 0; i < q->o.answer_choices; i++)
+            json_array_append_new(logits, json_real(q->run->choice_logits[i]));
+        json_object_set_new(aggregator, "choice_logits", logits);
+    }
+    json_object_set_new(q->run->trace, "aggregator", aggregator);
     if (st == SMOA_OK && call.stop == SMOA_STOP_CONTEXT)
         st = smoa_error_set(q->err, SMOA_ERR_CONTEXT_FULL, "the aggregator's prompt does not fit the context");
     if (st == SMOA_OK) {
@@ -350,9 +474,11 @@ static smoa_status run_layers(orchestra *q) {
 static smoa_status set_roles(orchestra *q) {
     size_t n_default;
     const char *const *defaults = smoa_prompt_default_roles(&n_default);
-    const char *source = q->o.mode != SMOA_MODE_SMOA ? "none" : q->o.roles ? "user" : "default";
+    bool agent_roles = false;
+    for (size_t i = 0; i < q->o.n_proposers; i++) agent_roles = agent_roles || q->agents[i].role;
+    const char *source = q->o.mode != SMOA_MODE_SMOA ? "none" : q->o.roles || agent_roles ? "user" : "default";
     if (q->o.mode == SMOA_MODE_SMOA && !q->o.roles && q->o.task) {
-        smoa_status st = smoa_roles_for_task(q->ctx, q->session, q->run, q->o.task, q->o.roles_cache,
+        smoa_status st = smoa_roles_for_task(q->ctx, q->aggregator_session, q->run, q->o.task, q->o.roles_cache,
                                              q->o.n_proposers, q->o.seed, q->o.temperature, q->written_roles, &source,
                                              q->err);
         if (st) return st;
@@ -361,6 +487,7 @@ static smoa_status set_roles(orchestra *q) {
     json_t *roles = json_array();
     for (size_t i = 0; i < q->o.n_proposers; i++) {
         q->roles[i] = q->o.mode != SMOA_MODE_SMOA ? NULL
+                      : q->agents[i].role        ? q->agents[i].role
                       : q->n_written_roles       ? q->written_roles[i]
                       : q->o.roles               ? q->o.roles[i]
                                                  : defaults[i % n_default];
@@ -385,7 +512,7 @@ smoa_status smoa_run_query(smoa_ctx *ctx, smoa_session *session, const char *que
     orchestra q = {.ctx = ctx, .session = session, .question = question, .err = err};
     smoa_run_options_init(&q.o);
     smoa_status st = smoa_options_read(&q.o, sizeof q.o, options, "smoa_run_options", err);
-    if (st || (st = check_options(&q.o, session, err))) return st;
+    if (st || (st = check_options(&q.o, err)) || (st = resolve_agents(&q, err))) return st;
     q.call_seed = q.o.seed;
     q.run = smoa_run_new(question, &q.o);
     if (!q.run) return smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");

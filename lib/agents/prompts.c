@@ -367,6 +367,15 @@ bool smoa_prompt_synthesis(smoa_strbuf *out, const char *role, const char *const
     return writer_end(&w);
 }
 
+bool smoa_prompt_in_role(smoa_strbuf *out, const char *question, const char *role) {
+    writer w = writer_begin(out);
+    put_str(&w, question);
+    put_str(&w, "\n\n");
+    put_str(&w, role);
+    put_str(&w, " Answer in that role.");
+    return writer_end(&w);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Judge and moderator                                                      */
 

@@ -75,6 +75,12 @@ void smoa_prompt_free_roles(char **roles, size_t n_roles);
 bool smoa_prompt_synthesis(smoa_strbuf *out, const char *role, const char *const *responses,
                            size_t n_responses, size_t max_response_bytes);
 
+/* A proposer's user message when its persona follows the question (the
+ * default layout): the question, a blank line, then the persona and a
+ * request to answer in it. Every proposer's prompt then starts with the
+ * same system message and question, which are prefilled once. */
+bool smoa_prompt_in_role(smoa_strbuf *out, const char *question, const char *role);
+
 /* ---- Generative judge and moderator ---- */
 
 typedef enum smoa_judge_ask {

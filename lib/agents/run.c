@@ -18,12 +18,13 @@ double smoa_now(void) {
 }
 
 static json_t *options_json(const smoa_run_options *o) {
-    return json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:b, s:f, s:i, s:i, s:i, s:I}", "mode",
+    return json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:b, s:f, s:i, s:i, s:i, s:I, s:i, s:b}", "mode",
                      mode_names[o->mode], "n", (int)o->n_proposers, "k", (int)o->k, "layers", (int)o->n_layers,
                      "judge", judge_names[o->judge], "moderator", moderator_names[o->moderator],
                      "separate_moderator", (int)o->separate_moderator, "temperature", (double)o->temperature,
                      "max_tokens", (int)o->max_tokens, "judge_max_tokens", (int)o->judge_max_tokens,
-                     "aggregator_max_tokens", (int)o->aggregator_max_tokens, "seed", (json_int_t)o->seed);
+                     "aggregator_max_tokens", (int)o->aggregator_max_tokens, "seed", (json_int_t)o->seed,
+                     "answer_choices", (int)o->answer_choices, "role_in_system", (int)o->role_in_system);
 }
 
 smoa_run *smoa_run_new(const char *question, const smoa_run_options *o) {
@@ -31,6 +32,8 @@ smoa_run *smoa_run_new(const char *question, const smoa_run_options *o) {
     if (!run) return NULL;
     run->start = smoa_now();
     run->ttft = -1;
+    run->choice = -1;
+    run->n_choices = o->answer_choices;
     for (int s = 0; s < SMOA_STAGE_TOTAL; s++) run->cost[s].struct_size = sizeof run->cost[s];
     run->layers = json_array();
     run->trace = json_pack("{s:i, s:s, s:o, s:o}", "version", 1, "question", question, "options", options_json(o),
@@ -119,4 +122,10 @@ smoa_status smoa_run_cost(const smoa_run *run, smoa_stage stage, smoa_cost *out)
 }
 
 double smoa_run_ttft(const smoa_run *run) { return run ? run->ttft : -1; }
+
+int32_t smoa_run_choice(const smoa_run *run, float *logits) {
+    if (!run || run->choice < 0) return -1;
+    if (logits) memcpy(logits, run->choice_logits, run->n_choices * sizeof *logits);
+    return run->choice;
+}
 uint32_t smoa_run_layers(const smoa_run *run) { return run ? run->layers_run : 0; }

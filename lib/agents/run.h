@@ -19,6 +19,9 @@ struct smoa_run {
     double start;             /* monotonic seconds                        */
     double ttft;              /* -1 until the first answer byte           */
     uint32_t layers_run;
+    uint32_t n_choices;       /* answer_choices of the options             */
+    int32_t choice;           /* option chosen by likelihood, or -1       */
+    float choice_logits[26];  /* [n_choices] letter logits                 */
 };
 
 /* An empty run for question with options echoed into the trace; NULL when

@@ -196,6 +196,100 @@ static void test_failing_agent_is_dropped(void **state) {
     smoa_session_destroy(s);
 }
 
+/* Multiple choice by likelihood: the answer is the letter of the most
+ * likely first token, found without generating a token. */
+static void test_choice_by_likelihood(void **state) {
+    (void)state;
+    smoa_session *s = new_session(2048);
+    const smoa_mode modes[] = {SMOA_MODE_SINGLE, SMOA_MODE_SMOA};
+    for (size_t m = 0; m < 2; m++) {
+        smoa_run_options o = small_options(modes[m]);
+        o.answer_choices = 4;
+        smoa_run *run = NULL;
+        json_t *trace = run_trace(s, &o, &run);
+        float logits[4];
+        int32_t choice = smoa_run_choice(run, logits);
+        assert_true(choice >= 0 && choice < 4);
+        for (int i = 0; i < 4; i++) assert_true(logits[i] <= logits[choice] && (i >= choice || logits[i] < logits[choice]));
+        size_t len;
+        const char *answer = smoa_run_answer(run, &len);
+        assert_int_equal(len, 1);
+        assert_int_equal(answer[0], 'A' + choice);
+        smoa_cost c = {.struct_size = sizeof c};
+        assert_int_equal(smoa_run_cost(run, SMOA_STAGE_AGGREGATE, &c), SMOA_OK);
+        assert_int_equal(c.calls, 1);
+        assert_int_equal(c.generated_tokens, 0);
+        assert_int_equal(json_array_size(json_object_get(json_object_get(trace, "aggregator"), "choice_logits")), 4);
+        json_decref(trace);
+        smoa_run_free(run);
+    }
+    smoa_run_options o = small_options(SMOA_MODE_SINGLE);
+    smoa_run *run = NULL;
+    json_decref(run_trace(s, &o, &run));
+    assert_int_equal(smoa_run_choice(run, NULL), -1); /* generated answers choose nothing */
+    smoa_run_free(run);
+    o.answer_choices = 1;
+    assert_int_equal(smoa_run_query(ctx, s, "Pick one.", &o, &run), SMOA_ERR_INVALID_ARGUMENT);
+    smoa_session_destroy(s);
+}
+
+/* Agents on two models: each model's proposers decode as one batch, each
+ * agent keeps its own role and budget, the judge and aggregator run where
+ * they are told, and a session too small for its agents is refused. */
+static void test_agents_on_two_models(void **state) {
+    (void)state;
+    char other_path[] = "/tmp/smoa_test_orchestrator_b_XXXXXX";
+    close(mkstemp(other_path));
+    smoa_synthetic_options so;
+    smoa_synthetic_options_init(&so);
+    so.n_vocab = 400, so.n_embd = 32, so.n_layer = 1, so.n_head = 2, so.n_head_kv = 1, so.n_ff = 64, so.n_ctx = 2048;
+    so.weight_type = 8, so.seed = 9;
+    smoa_model *other = NULL;
+    assert_int_equal(smoa_synthetic_write(ctx, other_path, &so), SMOA_OK);
+    assert_int_equal(smoa_model_load(ctx, other_path, NULL, &other), SMOA_OK);
+    smoa_session_options opts;
+    smoa_session_options_init(&opts);
+    opts.n_seq_max = 3, opts.n_ctx = 2048, opts.n_threads = 1;
+    smoa_session *a = new_session(2048), *b = NULL;
+    assert_int_equal(smoa_session_create(ctx, other, &opts, &b), SMOA_OK);
+
+    smoa_agent_spec specs[3];
+    const smoa_agent_spec *ptrs[3];
+    const uint32_t budgets[3] = {5, 9, 3};
+    for (int i = 0; i < 3; i++) {
+        smoa_agent_spec_init(&specs[i]);
+        specs[i].session = i == 2 ? b : NULL; /* NULL: the query's session, a */
+        specs[i].max_tokens = budgets[i];
+        specs[i].role = i == 1 ? "You are a terse accountant." : NULL;
+        ptrs[i] = &specs[i];
+    }
+    smoa_run_options o = small_options(SMOA_MODE_SMOA);
+    o.n_proposers = 3, o.k = 1, o.n_layers = 1;
+    o.agents = ptrs;
+    o.judge_session = b;
+    o.aggregator_session = b;
+    json_t *trace = run_trace(a, &o, NULL);
+    json_t *proposers = json_object_get(json_array_get(json_object_get(trace, "layers"), 0), "proposers");
+    assert_int_equal(json_array_size(proposers), 3);
+    for (size_t i = 0; i < 3; i++) {
+        json_t *p = json_array_get(proposers, i);
+        assert_true(json_integer_value(json_object_get(p, "generated_tokens")) <= budgets[i]);
+    }
+    assert_string_equal(json_string_value(json_object_get(json_array_get(proposers, 1), "role")),
+                        "You are a terse accountant.");
+    assert_int_equal(total_calls(trace), 3 + 1 + 1); /* proposers, judge, aggregator */
+    json_decref(trace);
+
+    o.judge = SMOA_JUDGE_SCORE; /* scores 3 prompts at once: b holds only 3 sequences */
+    smoa_run *run = NULL;
+    assert_int_equal(smoa_run_query(ctx, a, "What is 6 times 7?", &o, &run), SMOA_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(smoa_ctx_last_error(ctx), "n_seq_max >= 4"));
+    smoa_session_destroy(b);
+    smoa_session_destroy(a);
+    smoa_model_free(other);
+    unlink(other_path);
+}
+
 static void test_bad_options(void **state) {
     (void)state;
     smoa_session *s = new_session(256);
@@ -223,6 +317,8 @@ int main(void) {
         cmocka_unit_test(test_single_is_one_call),
         cmocka_unit_test(test_same_seed_same_run),
         cmocka_unit_test(test_failing_agent_is_dropped),
+        cmocka_unit_test(test_choice_by_likelihood),
+        cmocka_unit_test(test_agents_on_two_models),
         cmocka_unit_test(test_bad_options),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
