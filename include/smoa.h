@@ -631,6 +631,49 @@ SMOA_API smoa_status smoa_eval_run(smoa_ctx *ctx, smoa_session *session, const s
  * dir/results.jsonl (layout: docs/eval.md). */
 SMOA_API smoa_status smoa_eval_report(smoa_ctx *ctx, const char *dir);
 
+/* The numbers of the report, for programs: per (data set, mode) and per
+ * agent, read from dir/results.jsonl. It may be read while an evaluation
+ * is still writing there (live statistics). */
+typedef struct smoa_eval_summary smoa_eval_summary;
+
+typedef struct smoa_eval_mode_result {
+    uint32_t struct_size;
+    const char *dataset;       /* valid while the summary lives            */
+    uint32_t mode;             /* smoa_mode                                */
+    uint32_t rated;            /* 1: judged by rating (MT-bench), no accuracy */
+    uint64_t items, errors, correct;
+    double accuracy, accuracy_low, accuracy_high; /* 0..1, Wilson 95%      */
+    uint64_t rated_items;
+    double rating, rating_low, rating_high;       /* mean rating, 95% t    */
+    /* means per item */
+    double prompt_tokens, prefill_tokens, generated_tokens, total_tokens;
+    double calls, seconds;
+} smoa_eval_mode_result;
+
+/* One agent (by name: "agent 2: <first words of its role>") of one mode,
+ * over every data set in the directory. */
+typedef struct smoa_eval_agent_stats {
+    uint32_t struct_size;
+    const char *name;          /* valid while the summary lives            */
+    uint32_t mode;             /* SMOA_MODE_MOA or SMOA_MODE_SMOA          */
+    uint64_t responses;
+    uint64_t kept;             /* responses the judge passed on            */
+    uint64_t failures;
+    double mean_score;         /* the scoring judge's; NaN without one     */
+    double mean_generated_tokens;
+    double mean_seconds;
+} smoa_eval_agent_stats;
+
+SMOA_API smoa_status smoa_eval_summary_load(smoa_ctx *ctx, const char *dir, smoa_eval_summary **out);
+SMOA_API void smoa_eval_summary_free(smoa_eval_summary *summary);
+/* Results in data set order, each data set's modes single, moa, smoa. */
+SMOA_API size_t smoa_eval_summary_n_results(const smoa_eval_summary *summary);
+SMOA_API smoa_status smoa_eval_summary_result(const smoa_eval_summary *summary, size_t i,
+                                              smoa_eval_mode_result *out);
+SMOA_API size_t smoa_eval_summary_n_agents(const smoa_eval_summary *summary);
+SMOA_API smoa_status smoa_eval_summary_agent(const smoa_eval_summary *summary, size_t i,
+                                             smoa_eval_agent_stats *out);
+
 /* ------------------------------------------------------------------------ */
 /* Synthetic models                                                         */
 

@@ -405,7 +405,7 @@ static smoa_status save(const char *dir, const smoa_strbuf *text, smoa_error *er
 
 smoa_status smoa_eval_report_write(const char *dir, smoa_error *err) {
     smoa_eval_summary *s;
-    smoa_status st = smoa_eval_summary_load(dir, &s, err);
+    smoa_status st = smoa_eval_summary_read(dir, &s, err);
     if (st != SMOA_OK) return st;
     eval_plot_result plot;
     st = eval_plot_write(dir, s, &plot, err);

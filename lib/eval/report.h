@@ -141,7 +141,7 @@ typedef struct smoa_eval_summary {
  * smoa_eval_summary_free). SMOA_ERR_IO naming the path when the file
  * cannot be opened or read, SMOA_ERR_FORMAT when it holds no result at
  * all, SMOA_ERR_OUT_OF_MEMORY. */
-smoa_status smoa_eval_summary_load(const char *dir, smoa_eval_summary **out, smoa_error *err);
+smoa_status smoa_eval_summary_read(const char *dir, smoa_eval_summary **out, smoa_error *err);
 void smoa_eval_summary_free(smoa_eval_summary *summary);
 
 /* The group of (dataset, mode), or NULL when that mode did not run it. */
@@ -160,7 +160,7 @@ const char *smoa_eval_mode_name(smoa_mode mode);
  * against tokens per item: dir/accuracy_vs_tokens.gp and .dat, drawn into
  * dir/accuracy_vs_tokens.png by gnuplot when it is on the PATH. Without
  * gnuplot (or when it fails) the report says so and this still succeeds.
- * Errors as for smoa_eval_summary_load, or SMOA_ERR_IO when a file cannot
+ * Errors as for smoa_eval_summary_read, or SMOA_ERR_IO when a file cannot
  * be written. */
 smoa_status smoa_eval_report_write(const char *dir, smoa_error *err);
 

@@ -430,7 +430,7 @@ static smoa_status summarise(const char *dir, const eval_record_set *set, smoa_e
     return st;
 }
 
-smoa_status smoa_eval_summary_load(const char *dir, smoa_eval_summary **out, smoa_error *err) {
+smoa_status smoa_eval_summary_read(const char *dir, smoa_eval_summary **out, smoa_error *err) {
     if (!out) return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "no summary to fill");
     *out = NULL;
     if (!dir) return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "no run directory");

@@ -1,8 +1,9 @@
 #!/bin/sh
 # A downstream consumer, for real: install the built library into a scratch
-# prefix, build examples/c/tokenize_chat.c against it with pkg-config (shared)
-# and with CMake's find_package (shared and static), and run each on a real
-# GGUF vocabulary. usage: run.sh BUILD_DIR SOURCE_DIR VOCAB.gguf
+# prefix, build every C example against it with pkg-config (shared), build
+# examples/c/tokenize_chat.c with CMake's find_package too (shared and
+# static), and run each tokenize_chat on a real GGUF vocabulary.
+# usage: run.sh BUILD_DIR SOURCE_DIR VOCAB.gguf
 set -eu
 build=$1 src=$2 vocab=$3
 work=$(mktemp -d)
@@ -22,6 +23,11 @@ cc -std=c11 -Wall -Werror "$src/examples/c/tokenize_chat.c" $(pkg-config --cflag
 out=$(LD_LIBRARY_PATH=$prefix/lib:$(dirname "$libdir") "$work/tokenize_chat" "$vocab" "Hello world")
 echo "$out"
 echo "$out" | grep -qx "$expect"
+
+# the other C examples need a real model to run: they must at least build
+for example in run_smoa eval_summary; do
+    cc -std=c11 -Wall -Werror "$src/examples/c/$example.c" $(pkg-config --cflags --libs smoa) -o "$work/$example"
+done
 
 cmake -S "$src/examples/cmake-consumer" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
 cmake --build "$work/cmake" >/dev/null

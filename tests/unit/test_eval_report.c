@@ -155,7 +155,7 @@ static bool gnuplot_on_path(void) {
 static smoa_eval_summary *load_full(void) {
     smoa_eval_summary *s = NULL;
     smoa_error err = {0};
-    smoa_status st = smoa_eval_summary_load(FIXTURES "/full", &s, &err);
+    smoa_status st = smoa_eval_summary_read(FIXTURES "/full", &s, &err);
     if (st != SMOA_OK) fail_msg("load: %s", err.message);
     return s;
 }
@@ -490,7 +490,7 @@ static void test_missing_dir_or_results(void **state) {
     (void)state;
     smoa_eval_summary *s = (smoa_eval_summary *)&s; /* must be reset to NULL */
     smoa_error err = {0};
-    assert_int_equal(smoa_eval_summary_load("/nonexistent/run", &s, &err), SMOA_ERR_IO);
+    assert_int_equal(smoa_eval_summary_read("/nonexistent/run", &s, &err), SMOA_ERR_IO);
     assert_null(s);
     assert_non_null(strstr(err.message, "/nonexistent/run/results.jsonl"));
 
@@ -503,7 +503,7 @@ static void test_empty_results(void **state) {
     (void)state;
     smoa_eval_summary *s = NULL;
     smoa_error err = {0};
-    assert_int_equal(smoa_eval_summary_load(FIXTURES "/empty", &s, &err), SMOA_ERR_FORMAT);
+    assert_int_equal(smoa_eval_summary_read(FIXTURES "/empty", &s, &err), SMOA_ERR_FORMAT);
     assert_null(s);
     assert_non_null(strstr(err.message, "holds no results (0 lines, 0 malformed)"));
 }
@@ -524,7 +524,7 @@ static void test_odd_fields_read_as_absent(void **state) {
     write_whole(path_in(dir, "run.json"), "{\"command\": ");
     smoa_eval_summary *s = NULL;
     smoa_error err = {0};
-    assert_int_equal(smoa_eval_summary_load(dir, &s, &err), SMOA_OK);
+    assert_int_equal(smoa_eval_summary_read(dir, &s, &err), SMOA_OK);
     assert_int_equal(s->skipped_lines, 2);
     const smoa_eval_group *g = group(s, "d", SMOA_MODE_MOA);
     assert_int_equal(g->items, 2);
@@ -547,8 +547,8 @@ static void test_arguments(void **state) {
     (void)state;
     smoa_eval_summary *s = NULL;
     smoa_error err = {0};
-    assert_int_equal(smoa_eval_summary_load(NULL, &s, &err), SMOA_ERR_INVALID_ARGUMENT);
-    assert_int_equal(smoa_eval_summary_load(FIXTURES "/full", NULL, &err),
+    assert_int_equal(smoa_eval_summary_read(NULL, &s, &err), SMOA_ERR_INVALID_ARGUMENT);
+    assert_int_equal(smoa_eval_summary_read(FIXTURES "/full", NULL, &err),
                      SMOA_ERR_INVALID_ARGUMENT);
     assert_int_equal(smoa_eval_report_write(NULL, &err), SMOA_ERR_INVALID_ARGUMENT);
     assert_null(smoa_eval_summary_group(NULL, "gsm8k", SMOA_MODE_MOA));

@@ -123,6 +123,39 @@ static void assert_record_shape(json_t *rec) {
     }
 }
 
+/* The public summary of the directory agrees with the lines written. */
+static void assert_summary_matches_lines(void) {
+    smoa_eval_summary *sum = NULL;
+    assert_int_equal(smoa_eval_summary_load(ctx, out_dir, &sum), SMOA_OK);
+    assert_int_equal(smoa_eval_summary_n_results(sum), 3);
+    for (size_t i = 0; i < 3; i++) {
+        smoa_eval_mode_result r = {.struct_size = sizeof r};
+        assert_int_equal(smoa_eval_summary_result(sum, i, &r), SMOA_OK);
+        assert_string_equal(r.dataset, "small");
+        assert_int_equal(r.mode, i); /* single, moa, smoa */
+        assert_int_equal(r.items, N_ITEMS);
+        assert_true(r.correct <= 4 && r.accuracy_low <= r.accuracy && r.accuracy <= r.accuracy_high);
+        assert_true(r.total_tokens == r.prompt_tokens + r.generated_tokens);
+    }
+    size_t n_agents = smoa_eval_summary_n_agents(sum);
+    assert_true(n_agents >= 6); /* 3 proposers in moa, 3 in smoa */
+    for (size_t i = 0; i < n_agents; i++) {
+        smoa_eval_agent_stats a = {.struct_size = sizeof a};
+        assert_int_equal(smoa_eval_summary_agent(sum, i, &a), SMOA_OK);
+        assert_true(a.mode == SMOA_MODE_MOA || a.mode == SMOA_MODE_SMOA);
+        assert_true(a.responses > 0 && a.kept <= a.responses);
+    }
+    /* an older caller's smaller struct gets only what it has room for */
+    struct { uint32_t struct_size; const char *dataset; uint32_t mode; } old = {sizeof old, NULL, 99};
+    assert_int_equal(smoa_eval_summary_result(sum, 2, (smoa_eval_mode_result *)&old), SMOA_OK);
+    assert_int_equal(old.mode, SMOA_MODE_SMOA);
+    assert_int_equal(old.struct_size, sizeof old);
+    assert_int_equal(smoa_eval_summary_result(sum, 3, &(smoa_eval_mode_result){.struct_size = 64}),
+                     SMOA_ERR_INVALID_ARGUMENT);
+    smoa_eval_summary_free(sum);
+    assert_int_equal(smoa_eval_summary_load(ctx, "/nonexistent/dir", &sum), SMOA_ERR_IO);
+}
+
 static void test_one_line_per_item_and_mode(void **state) {
     (void)state;
     fresh_out_dir();
@@ -134,6 +167,7 @@ static void test_one_line_per_item_and_mode(void **state) {
     json_t *rec;
     json_array_foreach(lines, i, rec) assert_record_shape(rec);
     json_decref(lines);
+    assert_summary_matches_lines();
     /* resuming finds everything done: nothing is appended */
     assert_int_equal(smoa_eval_run(ctx, session, &e), SMOA_OK);
     lines = read_results();
