@@ -65,8 +65,7 @@ static smoa_status collect_datasets(const eval_record_set *set, smoa_eval_summar
     return SMOA_OK;
 }
 
-/* A dataset is rated when any of its records carries a rating instead of
- * a right/wrong verdict. */
+/* A record rated instead of marked right or wrong. */
 static bool is_rated_record(const eval_record *r) {
     return r->rated_scorer || (!r->has_correct && r->has_rating);
 }
@@ -209,16 +208,25 @@ static void accumulate(const eval_record_set *set, const smoa_eval_summary *s, d
     }
 }
 
-/* Marks every group and pair of a dataset with a rated record as rated;
- * before the counting, which compares ratings in rated pairs. */
+static void set_rated(dataset_acc *d, bool rated) {
+    for (int m = 0; m < N_MODES; m++) d->groups[m].rated = rated;
+    for (int c = 0; c < N_COMPARISONS; c++) d->pairs[c].rated = rated;
+}
+
+/* Marks every group and pair of a dataset as rated when it has rated
+ * records and no right/wrong verdict (a user's file that mixes the two is
+ * reported by accuracy, its ratings aside); before the counting, which
+ * compares ratings in rated pairs. */
 static void spread_rated_flags(const eval_record_set *set, const smoa_eval_summary *s,
                                dataset_acc *acc) {
-    size_t d = 0;
-    for (size_t i = 0; i < set->n; i++) {
-        while (strcmp(s->datasets[d], set->records[i].dataset) != 0) d++;
-        if (!is_rated_record(&set->records[i])) continue;
-        for (int m = 0; m < N_MODES; m++) acc[d].groups[m].rated = true;
-        for (int c = 0; c < N_COMPARISONS; c++) acc[d].pairs[c].rated = true;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t d = 0;
+        for (size_t i = 0; i < set->n; i++) {
+            const eval_record *r = &set->records[i];
+            while (strcmp(s->datasets[d], r->dataset) != 0) d++;
+            if (pass == 0 && is_rated_record(r)) set_rated(&acc[d], true);
+            if (pass == 1 && r->has_correct) set_rated(&acc[d], false);
+        }
     }
 }
 

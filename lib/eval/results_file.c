@@ -62,7 +62,7 @@ static smoa_status read_lines(FILE *f, const char *path, smoa_eval_results *r, l
     }
     free(line);
     if (ferror(f)) return smoa_error_set(err, SMOA_ERR_IO, "%s: %s", path, strerror(errno));
-    qsort(r->done, r->n_done, sizeof *r->done, compare_done);
+    if (r->n_done) qsort(r->done, r->n_done, sizeof *r->done, compare_done);
     return SMOA_OK;
 }
 
@@ -87,6 +87,7 @@ smoa_status smoa_eval_results_open(const char *path, smoa_eval_results *r, smoa_
 
 const smoa_eval_done *smoa_eval_results_find(const smoa_eval_results *r, const char *dataset, const char *item,
                                              const char *mode) {
+    if (!r->n_done) return NULL;
     smoa_eval_done probe = {.key = make_key(dataset, item, mode)};
     if (!probe.key) return NULL;
     const smoa_eval_done *hit = bsearch(&probe, r->done, r->n_done, sizeof *r->done, compare_done);

@@ -22,6 +22,18 @@ and the cost account.
         result = session.run("What is 12 times 7?", mode="smoa", n=4, k=2)
         print(result.answer, result.cost("total")["calls"], result.trace["layers_run"])
 
+Agents may also run on other models: agents=[smoa.Agent(session=other), ...]
+gives each proposer its own session (model), role, temperature and budget;
+judge_session and aggregator_session move the judge and the aggregator.
+
+Evaluation: evaluate() answers the items of a data set in each mode, scores
+them and appends one line per (item, mode) to out_dir/results.jsonl; running
+it again resumes. report() writes the report, summary() gives its numbers.
+
+    with smoa.Model(path) as model, smoa.Session(model) as session:
+        session.evaluate("gsm8k", "runs/gsm8k", limit=20, on_progress=print)
+        print(smoa.report("runs/gsm8k"))
+
 The library is found through $SMOA_LIBRARY, then next to this package or in a
 source tree's build folders, then on the system's library path. Failures raise
 SmoaError, carrying the status and the library's detailed message.
@@ -33,6 +45,7 @@ thread.
 """
 import array
 import ctypes
+import dataclasses
 import enum
 import json
 import os
@@ -45,8 +58,9 @@ from . import _capi
 __all__ = [
     "Status", "LogLevel", "LoadMode", "Device", "StopReason", "TensorType", "SmoaError",
     "Context", "Model", "TensorInfo", "Session", "Sampling", "CancelFlag", "Generation",
-    "Stage", "RunResult", "version", "version_number", "status_str", "stop_reason_str",
-    "tensor_type_name", "has_cuda", "cuda_device_count", "chat_template_family",
+    "Stage", "RunResult", "Agent", "EvalProgress", "EvalModeResult", "EvalAgentStats",
+    "EvalSummary", "report", "summary", "version", "version_number", "status_str",
+    "stop_reason_str", "tensor_type_name", "has_cuda", "cuda_device_count", "chat_template_family",
     "write_synthetic_model", "load_library",
 ]
 
@@ -128,11 +142,12 @@ _TOKENIZE_PARSE_SPECIAL = 1 << 1
 _DETOKENIZE_RENDER_SPECIAL = 1 << 0
 _DETOKENIZE_CONTINUATION = 1 << 1
 
-# The names run() takes, in the order of the C enums smoa_mode, smoa_judge_kind
-# and smoa_moderator_kind.
+# The names run() and evaluate() take, in the order of the C enums smoa_mode,
+# smoa_judge_kind, smoa_moderator_kind and smoa_eval_scorer.
 _MODES = ("single", "moa", "smoa")
 _JUDGES = ("generative", "score")
 _MODERATORS = ("judge", "number", "choice", "none")
+_SCORERS = ("auto", "generate", "likelihood")
 
 
 class SmoaError(Exception):
@@ -163,6 +178,11 @@ def _encode(text: Union[str, bytes]) -> bytes:
 def _option_fields(options_type) -> set:
     """The settable fields of an option struct type (all but struct_size)."""
     return {name for name, _ in options_type._fields_} - {"struct_size"}
+
+
+def _values(struct: ctypes.Structure) -> dict:
+    """The fields of a struct the library filled, all but struct_size, by name."""
+    return {name: getattr(struct, name) for name, _ in struct._fields_[1:]}
 
 
 def _set_fields(options: ctypes.Structure, fields: dict, owner: str) -> None:
@@ -579,6 +599,10 @@ class RunResult(NamedTuple):
     costs: Dict[str, dict]   # per stage name ("propose", ..., "total"): see cost()
     ttft: Optional[float]    # seconds from the start to the first answer byte; None: no answer
     layers: int              # proposer rounds run (fewer than asked after an early stop)
+    choice: Optional[int]    # with answer_choices: the option chosen, 0 = A (answer is its
+                             # letter); None without answer_choices
+    choice_logits: Optional[List[float]]  # with answer_choices: the aggregator's next-token
+                                          # logits of the letters A.., choice the largest
 
     def cost(self, stage: Union[Stage, str] = Stage.TOTAL) -> dict:
         """The cost of one stage (a Stage, or its name in lower case):
@@ -588,19 +612,44 @@ class RunResult(NamedTuple):
         return self.costs[stage if isinstance(stage, str) else Stage(stage).name.lower()]
 
 
-def _token_trampoline(on_token: TokenCallback, cancel: CancelFlag, failures: list):
-    """The C callback around on_token. An exception must not unwind through C:
-    it is kept in failures, and the generation is cancelled."""
-    def trampoline(seq, token, piece, piece_len, _user_data):
+@dataclasses.dataclass(frozen=True)
+class Agent:
+    """One proposer of Session.run() or Session.evaluate() (their agents
+    option, one Agent per proposer). Proposers of one session decode
+    together in one batch; different sessions (models) take turns.
+
+    session: the Session (model) it runs on; None: the one run() is called
+    on. Each session needs n_seq_max >= its proposers + 1. role: its persona
+    (SMoA); None: from roles, or the library's defaults (MoA uses none).
+    temperature, max_tokens: its own; None: the run's.
+    """
+    session: Optional["Session"] = None
+    role: Optional[str] = None
+    temperature: Optional[float] = None
+    max_tokens: Optional[int] = None
+
+
+def _guarded(callback: Callable, cancel: CancelFlag, failures: list, failed=None):
+    """callback made safe to call from C, where an exception must not unwind:
+    the first one is kept in failures and sets cancel (the caller re-raises
+    it), and from then on the wrapper returns failed without calling back."""
+    def wrapper(*args):
         if failures:
-            return 1
+            return failed
         try:
-            return 1 if on_token(seq, token, ctypes.string_at(piece, piece_len)) else 0
-        except BaseException as err:  # KeyboardInterrupt too: it ends the generation
+            return callback(*args)
+        except BaseException as err:  # KeyboardInterrupt too: it ends the call
             failures.append(err)
             cancel.set()
-            return 1
-    return trampoline
+            return failed
+    return wrapper
+
+
+def _token_trampoline(on_token: TokenCallback, cancel: CancelFlag, failures: list):
+    """The C callback around on_token; a failure stops the sequence."""
+    return _guarded(lambda seq, token, piece, piece_len, _user_data:
+                    1 if on_token(seq, token, ctypes.string_at(piece, piece_len)) else 0,
+                    cancel, failures, failed=1)
 
 
 # ---------------------------------------------------------------------------
@@ -821,34 +870,48 @@ class Session:
         reason = StopReason(self._lib.smoa_generation_stop_reason(out, i))
         return Generation(raw.decode("utf-8", errors="replace"), raw, tokens, reason)
 
-    def run(self, question: Union[str, bytes], *, mode: str = "smoa", n: int = 4, k: int = 2,
-            layers: int = 2, judge: str = "generative", moderator: str = "judge",
-            separate_moderator: bool = False, temperature: float = 0.7, max_tokens: int = 256,
-            judge_max_tokens: Optional[int] = None, aggregator_max_tokens: Optional[int] = None,
-            seed: int = 42, roles: Optional[Sequence[str]] = None, task: Optional[str] = None,
-            roles_cache: Union[None, str, os.PathLike] = None,
-            on_answer: Optional[AnswerCallback] = None,
-            cancel: Optional[CancelFlag] = None) -> RunResult:
-        """Answers one question with agents that all share the session's model.
+    def run(self, question: Union[str, bytes], *, mode: str = "smoa", moderator: str = "judge",
+            seed: int = 42, answer_choices: int = 0, on_answer: Optional[AnswerCallback] = None,
+            cancel: Optional[CancelFlag] = None, **options) -> RunResult:
+        """Answers one question with several agents, by default all on the
+        session's model (the session needs n_seq_max >= n + 1).
 
         mode: "smoa" (n role-played proposers per layer, a judge keeps k of
         their responses, a moderator may end the debate early), "moa" (every
         response goes forward, no judge, no early stop) or "single" (one call).
-        layers: proposer rounds (at most 8). n: proposers (at most 16; the
-        session needs n_seq_max >= n + 1). k: responses kept per layer.
-        judge: "generative" (a judge call writes its choice) or "score" (one
-        prompt per response, ranked by P(yes)). moderator: "judge" (the
-        generative judge's end flag; separate_moderator asks it in a call of
-        its own), "number" or "choice" (stop when the kept responses agree on a
-        final number, or option letter), "none". temperature: every call's.
-        max_tokens: per proposer response; judge_max_tokens and
-        aggregator_max_tokens default to max_tokens. seed: sampling and the
-        judge's fallbacks (same seed, same run). roles: n personas for the SMoA
-        proposers. task: without roles, a description of the task for which
-        the model writes the n personas itself (one call, counted in the
-        propose stage); roles_cache: a file of personas, one per line, read
-        when it holds n, else written, so that they are written once per task.
-        Without roles or task, the library's personas.
+        moderator: "judge" (the generative judge's end flag; see
+        separate_moderator), "number" or "choice" (stop when the kept
+        responses agree on a final number, or option letter), "none". seed:
+        sampling and the judge's fallbacks (same seed, same run).
+
+        answer_choices: 0, or 2..26 for a multiple-choice question with
+        options A, B, ...: the aggregator then answers by likelihood, with the
+        letter it is most likely to write first (no generation), and the
+        result's choice and choice_logits say which and why.
+
+        options (keyword arguments, shared with evaluate()):
+        n=4: proposers (at most 16). k=2: responses kept per layer.
+        layers=2: proposer rounds (at most 8). judge="generative" (a judge
+        call writes its choice) or "score" (one prompt per response, ranked
+        by P(yes)). separate_moderator=False: ask the generative judge's
+        moderator in a call of its own. temperature=0.7: every call's.
+        max_tokens=256: per proposer response; judge_max_tokens and
+        aggregator_max_tokens default to max_tokens. roles: n personas for
+        the SMoA proposers. task: without roles, a description of the task
+        for which the model writes the n personas itself (one call, counted
+        in the propose stage); roles_cache: a file of personas, one per line,
+        read when it holds n, else written, so that they are written once per
+        task. Without roles or task, the library's personas.
+        role_in_system=False: each persona follows the question in its
+        proposer's user message, so the system message and the question are
+        prefilled once for all proposers; True: the persona opens the
+        proposer's own system message (nothing shared).
+        agents: n Agent objects, one per proposer, putting proposers on
+        other sessions (models) with their own role, temperature and budget.
+        judge_session, aggregator_session: the Session the judge (and
+        moderator), or the aggregator (which also writes the personas), runs
+        on; None: this one. Sessions passed here are used with this session's
+        Context, on this thread.
 
         on_answer(piece) receives the final answer's bytes as they are produced
         (a piece may end inside a UTF-8 character); a truthy return ends the
@@ -859,27 +922,58 @@ class Session:
 
         cancel: a CancelFlag; once set, the run stops and raises SmoaError
         (ERR_CANCELLED). Option values the library refuses (k > n, an empty
-        question, ...) raise SmoaError (ERR_INVALID_ARGUMENT); unknown names
-        for mode, judge or moderator, and roles not one per proposer, raise
-        ValueError. A proposer call that fails alone is dropped and recorded
-        in the trace.
+        question, a session with too few sequences, ...) raise SmoaError
+        (ERR_INVALID_ARGUMENT); unknown names for mode, judge or moderator,
+        and roles or agents not one per proposer, raise ValueError. A
+        proposer call that fails alone is dropped and recorded in the trace.
         """
+        run_options = self._run_options(**options)
+        run_options.mode = _kind(mode, _MODES, "mode")
+        run_options.moderator = _kind(moderator, _MODERATORS, "moderator")
+        run_options.seed = seed
+        run_options.answer_choices = answer_choices
+        cancel = cancel if cancel is not None else CancelFlag()
+        run_options.cancel = ctypes.pointer(cancel._value)
+        failures = []
+        if on_answer is not None:
+            run_options.on_answer = _capi.smoa_token_fn(_token_trampoline(
+                lambda _seq, _token, piece: on_answer(piece), cancel, failures))
+        out = _capi.smoa_run_p()
+        status = self._lib.smoa_run_query(self._context.handle, self.handle, _encode(question),
+                                          ctypes.byref(run_options), ctypes.byref(out))
+        try:
+            if failures:
+                raise failures[0]
+            self._context.check(status)
+            return self._run_result(out, answer_choices)
+        finally:
+            self._lib.smoa_run_free(out)  # NULL (failure) is fine
+
+    def _run_options(self, *, n: int = 4, k: int = 2, layers: int = 2, judge: str = "generative",
+                     separate_moderator: bool = False, temperature: float = 0.7,
+                     max_tokens: int = 256, judge_max_tokens: Optional[int] = None,
+                     aggregator_max_tokens: Optional[int] = None,
+                     roles: Optional[Sequence[str]] = None, task: Optional[str] = None,
+                     roles_cache: Union[None, str, os.PathLike] = None,
+                     role_in_system: bool = False, agents: Optional[Sequence[Agent]] = None,
+                     judge_session: Optional["Session"] = None,
+                     aggregator_session: Optional["Session"] = None) -> _capi.smoa_run_options:
+        """The smoa_run_options of run()'s and evaluate()'s shared options
+        (documented in run()); mode, moderator, seed and the rest keep the
+        library's defaults."""
         options = _capi.smoa_run_options()
         self._lib.smoa_run_options_init_sized(ctypes.byref(options), ctypes.sizeof(options))
         options.struct_size = ctypes.sizeof(options)
-        options.mode = _kind(mode, _MODES, "mode")
         options.n_proposers = n
         options.k = k
         options.n_layers = layers
         options.judge = _kind(judge, _JUDGES, "judge")
-        options.moderator = _kind(moderator, _MODERATORS, "moderator")
         options.separate_moderator = bool(separate_moderator)
         options.temperature = temperature
         options.max_tokens = max_tokens
         options.judge_max_tokens = max_tokens if judge_max_tokens is None else judge_max_tokens
         options.aggregator_max_tokens = (max_tokens if aggregator_max_tokens is None
                                          else aggregator_max_tokens)
-        options.seed = seed
         # Pointers assigned to the struct's fields keep their targets alive.
         if roles is not None:
             personas = [_encode(role) for role in roles]
@@ -888,24 +982,38 @@ class Session:
             options.roles = (ctypes.c_char_p * n)(*personas)
         options.task = None if task is None else _encode(task)
         options.roles_cache = None if roles_cache is None else os.fsencode(roles_cache)
-        cancel = cancel if cancel is not None else CancelFlag()
-        options.cancel = ctypes.pointer(cancel._value)
-        failures = []
-        if on_answer is not None:
-            options.on_answer = _capi.smoa_token_fn(_token_trampoline(
-                lambda _seq, _token, piece: on_answer(piece), cancel, failures))
-        out = _capi.smoa_run_p()
-        status = self._lib.smoa_run_query(self._context.handle, self.handle, _encode(question),
-                                          ctypes.byref(options), ctypes.byref(out))
-        try:
-            if failures:
-                raise failures[0]
-            self._context.check(status)
-            return self._run_result(out)
-        finally:
-            self._lib.smoa_run_free(out)  # NULL (failure) is fine
+        options.role_in_system = bool(role_in_system)
+        # The struct holds only the sessions' handles: it keeps the Session
+        # objects too, so that none is finalized while the library uses it.
+        options._sessions = [s for s in (judge_session, aggregator_session) if s is not None]
+        options.judge_session = None if judge_session is None else judge_session.handle
+        options.aggregator_session = (None if aggregator_session is None
+                                      else aggregator_session.handle)
+        if agents is not None:
+            agents = list(agents)
+            if len(agents) != n:
+                raise ValueError(f"agents: {len(agents)} for {n} proposers")
+            specs = [self._agent_spec(agent) for agent in agents]
+            options.agents = (ctypes.POINTER(_capi.smoa_agent_spec) * n)(
+                *[ctypes.pointer(spec) for spec in specs])
+            options._sessions += [a.session for a in agents if a.session is not None]
+        return options
 
-    def _run_result(self, out: _capi.smoa_run_p) -> RunResult:
+    def _agent_spec(self, agent: Agent) -> _capi.smoa_agent_spec:
+        if not isinstance(agent, Agent):
+            raise TypeError(f"agents: expected Agent objects, got {type(agent).__name__}")
+        spec = _capi.smoa_agent_spec()
+        self._lib.smoa_agent_spec_init_sized(ctypes.byref(spec), ctypes.sizeof(spec))
+        spec.struct_size = ctypes.sizeof(spec)
+        spec.session = None if agent.session is None else agent.session.handle
+        spec.role = None if agent.role is None else _encode(agent.role)
+        if agent.temperature is not None:
+            spec.temperature = agent.temperature
+        if agent.max_tokens is not None:
+            spec.max_tokens = agent.max_tokens
+        return spec
+
+    def _run_result(self, out: _capi.smoa_run_p, answer_choices: int) -> RunResult:
         length = ctypes.c_size_t()
         answer = ctypes.string_at(self._lib.smoa_run_answer(out, ctypes.byref(length)),
                                   length.value)
@@ -914,12 +1022,82 @@ class Session:
             cost = _capi.smoa_cost()
             cost.struct_size = ctypes.sizeof(cost)
             self._context.check(self._lib.smoa_run_cost(out, stage, ctypes.byref(cost)))
-            costs[stage.name.lower()] = {name: getattr(cost, name)
-                                         for name, _ in cost._fields_[1:]}  # all but struct_size
+            costs[stage.name.lower()] = _values(cost)
         ttft = self._lib.smoa_run_ttft(out)
+        logits = (ctypes.c_float * answer_choices)() if answer_choices else None
+        choice = self._lib.smoa_run_choice(out, logits)
         return RunResult(answer.decode("utf-8", errors="replace"),
                          json.loads(self._lib.smoa_run_trace_json(out, None)), costs,
-                         None if ttft < 0 else ttft, self._lib.smoa_run_layers(out))
+                         None if ttft < 0 else ttft, self._lib.smoa_run_layers(out),
+                         None if choice < 0 else choice, None if logits is None else list(logits))
+
+    def evaluate(self, dataset: Union[str, os.PathLike], out_dir: Union[str, os.PathLike], *,
+                 modes: Iterable[str] = _MODES, limit: int = 0, seed: int = 42,
+                 scorer: str = "auto", moderator: Optional[str] = None,
+                 on_progress: Optional[Callable[["EvalProgress"], object]] = None,
+                 cancel: Optional[CancelFlag] = None, model_name: Optional[str] = None,
+                 command: Optional[str] = None, **options) -> None:
+        """Answers the items of a data set in each of modes with this session's
+        model, scores every answer and appends one line per (item, mode) to
+        out_dir/results.jsonl as soon as it is scored (layout: docs/eval.md).
+        Pairs already in that file are not run again: calling evaluate() again
+        after an interruption resumes where it stopped. An item whose query
+        fails is recorded with its error and the evaluation goes on. report()
+        and summary() then read the results.
+
+        dataset: "gsm8k", "svamp", "mmlu", "mmlu-dev", "bbq", "mt-bench", or
+        the path of a .jsonl or .csv file. out_dir: created when absent; it
+        also gets run.json, the settings, and a directory holding results
+        made with other settings is refused (SmoaError ERR_INVALID_ARGUMENT).
+        modes: some of "single", "moa", "smoa". limit: items, a seeded sample
+        (the same items for the same seed, and a larger limit extends a
+        smaller one); 0: all. seed: the sample and every query (mixed with
+        the item's id). scorer: for multiple choice, "auto" or "likelihood"
+        (the most likely first letter, answer_choices in run()) or
+        "generate" (the letter the written answer names). moderator: a name
+        as for run(); None: by the data set (agreement on the number, on the
+        letter, the judge for open questions). model_name and command: what
+        run.json records (the model name is one of the settings).
+
+        options: run()'s shared options (n, k, layers, judge, temperature,
+        max_tokens, roles, agents, ...), the same for every query; mode,
+        seed, moderator and answer_choices are set per item.
+
+        on_progress(progress) is called with an EvalProgress after each
+        (item, mode) is written. An exception raised in it cancels the
+        evaluation and is re-raised here; what was written stays, so the next
+        call resumes. cancel: a CancelFlag; once set, the query under way
+        stops (it is not recorded) and evaluate() raises SmoaError
+        (ERR_CANCELLED); the next call resumes.
+        """
+        run_options = self._run_options(**options)
+        eval_options = _capi.smoa_eval_options()
+        self._lib.smoa_eval_options_init_sized(ctypes.byref(eval_options),
+                                               ctypes.sizeof(eval_options))
+        eval_options.struct_size = ctypes.sizeof(eval_options)
+        eval_options.dataset = os.fsencode(dataset)
+        eval_options.out_dir = os.fsencode(out_dir)
+        eval_options.modes = sum(1 << _kind(mode, _MODES, "mode") for mode in set(modes))
+        eval_options.limit = limit
+        eval_options.seed = seed
+        eval_options.scorer = _kind(scorer, _SCORERS, "scorer")
+        eval_options.moderator = -1 if moderator is None else _kind(moderator, _MODERATORS,
+                                                                     "moderator")
+        eval_options.run = ctypes.pointer(run_options)
+        eval_options.command = None if command is None else _encode(command)
+        eval_options.model_name = None if model_name is None else _encode(model_name)
+        cancel = cancel if cancel is not None else CancelFlag()
+        eval_options.cancel = ctypes.pointer(cancel._value)
+        failures = []
+        if on_progress is not None:
+            eval_options.on_progress = _capi.smoa_eval_progress_fn(_guarded(
+                lambda progress, _user_data: on_progress(_eval_progress(progress.contents)),
+                cancel, failures))
+        status = self._lib.smoa_eval_run(self._context.handle, self.handle,
+                                         ctypes.byref(eval_options))
+        if failures:
+            raise failures[0]
+        self._context.check(status)
 
 
 def _destroy_session(lib, handle, _model) -> None:
@@ -944,6 +1122,120 @@ def _one_each(values: Sequence, n: int, name: str) -> list:
     if len(values) != n:
         raise ValueError(f"{name}: {len(values)} values for {n} sequences")
     return values
+
+
+# ---------------------------------------------------------------------------
+# Evaluation
+
+
+@dataclasses.dataclass(frozen=True)
+class EvalProgress:
+    """Where Session.evaluate() stands, after each (item, mode) it finishes."""
+    dataset: str
+    item: str                     # the item just finished
+    mode: str                     # its mode: "single", "moa" or "smoa"
+    done: int                     # (item, mode) pairs finished, resumed ones included
+    total: int                    # (item, mode) pairs selected
+    resumed: int                  # found finished in results.jsonl at the start
+    mode_done: Dict[str, int]     # per mode name: items with a verdict
+    mode_correct: Dict[str, int]  # per mode name: of those, correct
+    elapsed: float                # seconds in this call
+    eta: Optional[float]          # seconds left, estimated; None: unknown yet
+
+
+def _eval_progress(p: _capi.smoa_eval_progress) -> EvalProgress:
+    return EvalProgress(_text(p.dataset), _text(p.item), _MODES[p.mode], p.done, p.total,
+                        p.resumed, dict(zip(_MODES, p.mode_done)),
+                        dict(zip(_MODES, p.mode_correct)), p.elapsed,
+                        None if p.eta < 0 else p.eta)
+
+
+class EvalModeResult(NamedTuple):
+    """The results of one mode on one data set (see summary())."""
+    dataset: str
+    mode: str                # "single", "moa" or "smoa"
+    rated: bool              # judged by rating (MT-bench): no accuracy
+    items: int
+    errors: int              # items whose query failed (counted wrong)
+    correct: int
+    accuracy: float          # 0..1, with its Wilson 95% interval:
+    accuracy_low: float
+    accuracy_high: float
+    rated_items: int
+    rating: float            # mean rating (1-10), with its 95% t interval:
+    rating_low: float
+    rating_high: float
+    prompt_tokens: float     # means per item: every call's whole prompt, summed,
+    prefill_tokens: float    # the prompt tokens actually computed,
+    generated_tokens: float
+    total_tokens: float      # prompt + generated (the report's cost measure),
+    calls: float             # model calls
+    seconds: float           # and wall time
+
+
+class EvalAgentStats(NamedTuple):
+    """One proposer of one mode over every data set in a directory (see summary())."""
+    name: str                # "agent 2: <first words of its role>"
+    mode: str                # "moa" or "smoa"
+    responses: int
+    kept: int                # responses the judge passed on
+    failures: int
+    mean_score: float        # the scoring judge's; NaN without one
+    mean_generated_tokens: float
+    mean_seconds: float
+
+
+class EvalSummary(NamedTuple):
+    """The numbers of an evaluation's report (see summary())."""
+    results: List[EvalModeResult]  # in data set order, each set's modes single, moa, smoa
+    agents: List[EvalAgentStats]
+
+
+def report(out_dir: Union[str, os.PathLike], context: Optional[Context] = None) -> str:
+    """Writes out_dir/report.md (tables per data set and mode, paired
+    comparisons, agent statistics) and the plot out_dir/accuracy_vs_tokens.png
+    from the results Session.evaluate() wrote there; returns the report's path."""
+    context = context if context is not None else Context()
+    context.check(context._lib.smoa_eval_report(context.handle, os.fsencode(out_dir)))
+    return os.path.join(out_dir, "report.md")
+
+
+def summary(out_dir: Union[str, os.PathLike], context: Optional[Context] = None) -> EvalSummary:
+    """The numbers of the report, read from out_dir/results.jsonl; it may be
+    called while an evaluation is still writing there (live statistics).
+    Means with nothing to average are NaN. SmoaError: ERR_IO when the file
+    cannot be read, ERR_FORMAT when it holds no result."""
+    context = context if context is not None else Context()
+    lib = context._lib
+    handle = _capi.smoa_eval_summary_p()
+    context.check(lib.smoa_eval_summary_load(context.handle, os.fsencode(out_dir),
+                                             ctypes.byref(handle)))
+    try:
+        results = [_summary_entry(lib.smoa_eval_summary_result, handle, i,
+                                  _capi.smoa_eval_mode_result, EvalModeResult)
+                   for i in range(lib.smoa_eval_summary_n_results(handle))]
+        agents = [_summary_entry(lib.smoa_eval_summary_agent, handle, i,
+                                 _capi.smoa_eval_agent_stats, EvalAgentStats)
+                  for i in range(lib.smoa_eval_summary_n_agents(handle))]
+    finally:
+        lib.smoa_eval_summary_free(handle)
+    return EvalSummary(results, agents)
+
+
+def _summary_entry(getter, handle, index: int, struct_type, result_type):
+    """Entry index of a summary as result_type: its text decoded (it lives only
+    as long as the summary), its mode by name, its flags as bools."""
+    entry = struct_type()
+    entry.struct_size = ctypes.sizeof(entry)
+    status = getter(handle, index, ctypes.byref(entry))
+    if status != Status.OK:
+        raise SmoaError(status, f"summary entry {index}")
+    values = {name: _text(value) if isinstance(value, bytes) else value
+              for name, value in _values(entry).items()}
+    values["mode"] = _MODES[values["mode"]]
+    if "rated" in values:
+        values["rated"] = bool(values["rated"])
+    return result_type(**values)
 
 
 # ---------------------------------------------------------------------------

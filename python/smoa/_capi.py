@@ -25,6 +25,7 @@ smoa_generation_p = c_void_p
 smoa_stop_reason = c_int
 smoa_run_p = c_void_p
 smoa_stage = c_int
+smoa_eval_summary_p = c_void_p
 
 smoa_log_fn = CFUNCTYPE(None, smoa_log_level, c_char_p, c_void_p)
 # piece is a pointer, not c_char_p: it holds piece_len bytes, NULs included,
@@ -104,6 +105,16 @@ class smoa_generate_options(Structure):
     ]
 
 
+class smoa_agent_spec(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("session", smoa_session_p),
+        ("role", c_char_p),
+        ("temperature", c_float),
+        ("max_tokens", c_uint32),
+    ]
+
+
 class smoa_run_options(Structure):
     _fields_ = [
         ("struct_size", c_uint32),
@@ -125,6 +136,11 @@ class smoa_run_options(Structure):
         ("cancel", POINTER(c_int32)),  # const volatile int32_t *
         ("task", c_char_p),
         ("roles_cache", c_char_p),
+        ("answer_choices", c_uint32),
+        ("agents", POINTER(POINTER(smoa_agent_spec))),  # const smoa_agent_spec *const *
+        ("judge_session", smoa_session_p),
+        ("aggregator_session", smoa_session_p),
+        ("role_in_system", c_uint32),
     ]
 
 
@@ -136,6 +152,83 @@ class smoa_cost(Structure):
         ("generated_tokens", c_uint64),
         ("calls", c_uint32),
         ("seconds", c_double),
+    ]
+
+
+class smoa_eval_progress(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("dataset", c_char_p),
+        ("item", c_char_p),
+        ("mode", c_uint32),  # smoa_mode
+        ("done", c_uint32),
+        ("total", c_uint32),
+        ("resumed", c_uint32),
+        ("mode_done", c_uint32 * 3),
+        ("mode_correct", c_uint32 * 3),
+        ("elapsed", c_double),
+        ("eta", c_double),
+    ]
+
+
+smoa_eval_progress_fn = CFUNCTYPE(None, POINTER(smoa_eval_progress), c_void_p)
+
+
+class smoa_eval_options(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("dataset", c_char_p),
+        ("out_dir", c_char_p),
+        ("modes", c_uint32),
+        ("limit", c_uint32),
+        ("seed", c_uint64),
+        ("scorer", c_uint32),  # smoa_eval_scorer
+        ("moderator", c_int32),
+        ("run", POINTER(smoa_run_options)),
+        ("command", c_char_p),
+        ("model_name", c_char_p),
+        ("on_progress", smoa_eval_progress_fn),
+        ("user_data", c_void_p),
+        ("cancel", POINTER(c_int32)),  # const volatile int32_t *
+    ]
+
+
+class smoa_eval_mode_result(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("dataset", c_char_p),
+        ("mode", c_uint32),  # smoa_mode
+        ("rated", c_uint32),
+        ("items", c_uint64),
+        ("errors", c_uint64),
+        ("correct", c_uint64),
+        ("accuracy", c_double),
+        ("accuracy_low", c_double),
+        ("accuracy_high", c_double),
+        ("rated_items", c_uint64),
+        ("rating", c_double),
+        ("rating_low", c_double),
+        ("rating_high", c_double),
+        ("prompt_tokens", c_double),
+        ("prefill_tokens", c_double),
+        ("generated_tokens", c_double),
+        ("total_tokens", c_double),
+        ("calls", c_double),
+        ("seconds", c_double),
+    ]
+
+
+class smoa_eval_agent_stats(Structure):
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("name", c_char_p),
+        ("mode", c_uint32),  # smoa_mode
+        ("responses", c_uint64),
+        ("kept", c_uint64),
+        ("failures", c_uint64),
+        ("mean_score", c_double),
+        ("mean_generated_tokens", c_double),
+        ("mean_seconds", c_double),
     ]
 
 
@@ -161,6 +254,7 @@ _model_ro = smoa_model_p  # const smoa_model *
 _session_ro = smoa_session_p  # const smoa_session *
 _generation_ro = smoa_generation_p  # const smoa_generation *
 _run_ro = smoa_run_p  # const smoa_run *
+_summary_ro = smoa_eval_summary_p  # const smoa_eval_summary *
 _float_p = POINTER(c_float)
 
 # name: (restype, argtypes), in header order.
@@ -240,6 +334,7 @@ _FUNCTIONS = {
     "smoa_generation_tokens": (POINTER(c_int32), [_generation_ro, c_size_t]),
     "smoa_generation_stop_reason": (smoa_stop_reason, [_generation_ro, c_size_t]),
     "smoa_stop_reason_str": (c_char_p, [smoa_stop_reason]),
+    "smoa_agent_spec_init_sized": (None, [POINTER(smoa_agent_spec), c_size_t]),
     "smoa_run_options_init_sized": (None, [POINTER(smoa_run_options), c_size_t]),
     "smoa_run_query": (smoa_status, [smoa_ctx_p, smoa_session_p, c_char_p,
                                      POINTER(smoa_run_options), POINTER(smoa_run_p)]),
@@ -250,6 +345,18 @@ _FUNCTIONS = {
     "smoa_run_cost": (smoa_status, [_run_ro, smoa_stage, POINTER(smoa_cost)]),
     "smoa_run_ttft": (c_double, [_run_ro]),
     "smoa_run_layers": (c_uint32, [_run_ro]),
+    "smoa_run_choice": (c_int32, [_run_ro, _float_p]),
+    "smoa_eval_options_init_sized": (None, [POINTER(smoa_eval_options), c_size_t]),
+    "smoa_eval_run": (smoa_status, [smoa_ctx_p, smoa_session_p, POINTER(smoa_eval_options)]),
+    "smoa_eval_report": (smoa_status, [smoa_ctx_p, c_char_p]),
+    "smoa_eval_summary_load": (smoa_status, [smoa_ctx_p, c_char_p, POINTER(smoa_eval_summary_p)]),
+    "smoa_eval_summary_free": (None, [smoa_eval_summary_p]),
+    "smoa_eval_summary_n_results": (c_size_t, [_summary_ro]),
+    "smoa_eval_summary_result": (smoa_status, [_summary_ro, c_size_t,
+                                               POINTER(smoa_eval_mode_result)]),
+    "smoa_eval_summary_n_agents": (c_size_t, [_summary_ro]),
+    "smoa_eval_summary_agent": (smoa_status, [_summary_ro, c_size_t,
+                                              POINTER(smoa_eval_agent_stats)]),
     "smoa_synthetic_options_init_sized": (None, [POINTER(smoa_synthetic_options), c_size_t]),
     "smoa_tensor_type_name": (c_char_p, [c_uint32]),
     "smoa_synthetic_write": (smoa_status, [smoa_ctx_p, c_char_p, POINTER(smoa_synthetic_options)]),

@@ -1,5 +1,5 @@
 """Tests of multi-agent runs through the binding: Session.run() in single, MoA
-and SMoA mode.
+and SMoA mode, multiple choice by likelihood, and agents on two models.
 
 A tiny synthetic model answers (random weights, byte-level vocabulary), so the
 runs take a fraction of a second each; its text is noise, so the tests check
@@ -154,17 +154,30 @@ class ResultTest(RunCase):
         roles = ["You are terse.", "You are verbose.", "You are kind."]
         result = self.run_query(n=3, k=1, layers=1, judge="score", moderator="number",
                                 temperature=0.5, max_tokens=6, aggregator_max_tokens=5, seed=9,
-                                roles=roles)
+                                roles=roles, role_in_system=True)
         self.assertEqual(result.trace["options"], dict(
             mode="smoa", n=3, k=1, layers=1, judge="score", moderator="agree-number",
             separate_moderator=False, temperature=0.5, max_tokens=6, judge_max_tokens=6,
-            aggregator_max_tokens=5, seed=9))
+            aggregator_max_tokens=5, seed=9, answer_choices=0, role_in_system=True))
         self.assertEqual(result.trace["question"], QUESTION)
         self.assertEqual((result.trace["roles"], result.trace["roles_source"]), (roles, "user"))
         [layer] = result.trace["layers"]
         self.assertEqual([p["role"] for p in layer["proposers"]], roles)
         self.assertTrue(all(p["generated_tokens"] <= 6 for p in layer["proposers"]))
         self.assertLessEqual(result.trace["aggregator"]["generated_tokens"], 5)
+
+    def test_role_in_system_moves_the_persona(self):
+        roles = ["You are terse.", "You are kind."]
+        for role_in_system in (False, True):
+            result = self.run_query(n=2, k=1, layers=1, roles=roles, role_in_system=role_in_system)
+            [layer] = result.trace["layers"]
+            for proposer, role in zip(layer["proposers"], roles):
+                if role_in_system:  # the persona is the system message, the question the user's
+                    self.assertEqual((proposer["system"], proposer["user"]), (role, QUESTION))
+                else:  # no system message: the persona follows the shared question
+                    self.assertIsNone(proposer["system"])
+                    self.assertTrue(proposer["user"].startswith(QUESTION + "\n"), proposer["user"])
+                    self.assertIn(role, proposer["user"])
 
     def test_personas_for_a_task_are_written_once(self):
         cache = os.path.join(self.tmp.name, "roles.txt")
@@ -178,6 +191,112 @@ class ResultTest(RunCase):
         self.assertEqual((second.trace["roles"], second.trace["roles_source"]), (roles, "cache"))
         self.assert_calls(second, propose=8, total=11)
         self.assertEqual([p["role"] for p in second.trace["layers"][0]["proposers"]], roles)
+
+
+class ChoiceTest(RunCase):
+    def test_multiple_choice_is_answered_by_likelihood(self):
+        for mode, n_choices in (("single", 4), ("smoa", 4), ("smoa", 2)):
+            result = self.run_query(mode=mode, answer_choices=n_choices)
+            self.assertIn(result.choice, range(n_choices))
+            self.assertEqual(result.answer, "ABCD"[result.choice])
+            logits = result.choice_logits
+            self.assertEqual(len(logits), n_choices)
+            self.assertEqual(logits.index(max(logits)), result.choice)  # ties: the earlier letter
+            for ours, traced in zip(logits, result.trace["aggregator"]["choice_logits"]):
+                self.assertAlmostEqual(ours, traced, places=5)
+            # One prefill, nothing generated.
+            self.assertEqual(result.cost("aggregate")["calls"], 1)
+            self.assertEqual(result.cost("aggregate")["generated_tokens"], 0)
+            self.assertEqual(result.trace["options"]["answer_choices"], n_choices)
+
+    def test_a_written_answer_chooses_nothing(self):
+        result = self.run_query(mode="single")
+        self.assertEqual((result.choice, result.choice_logits), (None, None))
+
+    def test_bad_counts_are_refused_by_the_library(self):
+        self.assert_invalid(answer_choices=1)
+        self.assert_invalid(answer_choices=27)
+
+
+class AgentsTest(RunCase):
+    """Agents on two models, as in tests/unit/test_orchestrator.c: the query's
+    session and a smaller model's session holding 3 sequences."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        path = os.path.join(cls.tmp.name, "other.gguf")
+        smoa.write_synthetic_model(path, **dict(SHAPE, n_vocab=400, n_embd=32, n_layer=1,
+                                                n_head=2, n_head_kv=1, n_ff=64, seed=9))
+        cls.other_model = smoa.Model(path)
+        cls.other = smoa.Session(cls.other_model, n_seq_max=3, n_threads=1)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.other.close()
+        cls.other_model.close()
+        super().tearDownClass()
+
+    def agents(self):
+        """Budgets 5, 9 and 3; the second with its own role, the third on the other model."""
+        return [smoa.Agent(max_tokens=5),
+                smoa.Agent(role="You are a terse accountant.", max_tokens=9),
+                smoa.Agent(session=self.other, max_tokens=3)]
+
+    def run_agents(self, **options):
+        return self.run_query(**dict(dict(n=3, k=1, layers=1, moderator="none",
+                                          agents=self.agents()), **options))
+
+    def test_each_agent_keeps_its_budget_and_role(self):
+        result = self.run_agents(judge_session=self.other, aggregator_session=self.other)
+        [layer] = result.trace["layers"]
+        generated = [p["generated_tokens"] for p in layer["proposers"]]
+        self.assertEqual(len(generated), 3)
+        for tokens, budget in zip(generated, (5, 9, 3)):
+            self.assertLessEqual(tokens, budget)
+        self.assertGreater(generated[1], FAST["max_tokens"])  # its own budget, not the run's
+        self.assertEqual(layer["proposers"][1]["role"], "You are a terse accountant.")
+        self.assert_calls(result, propose=3, judge=1, aggregate=1, total=5)
+
+    def test_the_aggregator_runs_on_its_session(self):
+        here = self.run_agents(mode="moa")
+        there = self.run_agents(mode="moa", aggregator_session=self.other)
+        self.assertEqual(without_timings(here.trace["layers"]),
+                         without_timings(there.trace["layers"]))
+        self.assertNotEqual(here.answer, there.answer)  # another model's noise
+
+    def test_the_judge_runs_on_its_session(self):
+        # The scoring judge scores 3 prompts at once: the other session holds only 3.
+        with self.assertRaises(smoa.SmoaError) as caught:
+            self.run_agents(judge="score", judge_session=self.other)
+        self.assertEqual(caught.exception.status, smoa.Status.ERR_INVALID_ARGUMENT)
+        self.assertIn("n_seq_max >= 4", caught.exception.message)
+        self.assert_calls(self.run_agents(judge="score"), judge=3)
+
+    def test_sessions_made_for_the_call_live_through_it(self):
+        # Only the run holds these sessions (the generator is consumed inside).
+        agents = (smoa.Agent(session=smoa.Session(self.other_model, n_seq_max=2, n_threads=1))
+                  for _ in range(3))
+        result = self.run_agents(agents=agents)
+        self.assert_calls(result, propose=3)
+
+    def test_agents_must_be_one_per_proposer(self):
+        with self.assertRaises(ValueError):
+            self.run_agents(agents=self.agents()[:2])
+        with self.assertRaises(TypeError):
+            self.run_agents(agents=[smoa.Agent(), smoa.Agent(), self.other])
+
+    def test_a_closed_session_is_refused(self):
+        with smoa.Session(self.other_model, n_seq_max=2, n_threads=1) as closed:
+            pass
+        with self.assertRaises(ValueError):
+            self.run_agents(agents=[smoa.Agent(), smoa.Agent(), smoa.Agent(session=closed)])
+        with self.assertRaises(ValueError):
+            self.run_agents(aggregator_session=closed)
+
+    def test_bad_agent_settings_are_refused_by_the_library(self):
+        self.assert_invalid(n=2, k=1, agents=[smoa.Agent(), smoa.Agent(role="")])
+        self.assert_invalid(n=2, k=1, agents=[smoa.Agent(), smoa.Agent(temperature=float("inf"))])
 
 
 class StreamingTest(RunCase):

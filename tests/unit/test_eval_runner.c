@@ -134,6 +134,7 @@ static void assert_summary_matches_lines(void) {
         assert_string_equal(r.dataset, "small");
         assert_int_equal(r.mode, i); /* single, moa, smoa */
         assert_int_equal(r.items, N_ITEMS);
+        assert_int_equal(r.rated, 0); /* mixed: scored by accuracy, its one open item aside */
         assert_true(r.correct <= 4 && r.accuracy_low <= r.accuracy && r.accuracy <= r.accuracy_high);
         assert_true(r.total_tokens == r.prompt_tokens + r.generated_tokens);
     }
