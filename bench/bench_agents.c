@@ -7,7 +7,7 @@
  * MODEL defaults to $SMOA_MODEL; --synthetic writes a SmolLM2-135M-shaped
  * model with random weights instead, for part 1 only (its tokens render as
  * almost no text, so a run has no answers to work with). The questions
- * come from --data, else $SMOA_GSM8K, else /work/shared/data/gsm8k/test.jsonl
+ * come from --data, else $SMOA_GSM8K, else the source tree's data/gsm8k/test.jsonl
  * (one {"question", "answer": "... #### 18"} object per line).
  *
  * Part 1, batched layer: one proposer layer of n = 4 and n = 8 agents on the
@@ -51,7 +51,7 @@
 #define TEXT_CAP 8192
 #define LAYER_TEMPERATURE 0.7f
 #define LAYER_SEED 1000
-#define DEFAULT_DATA "/work/shared/data/gsm8k/test.jsonl"
+#define DEFAULT_DATA SMOA_BENCH_DATA_DIR "/gsm8k/test.jsonl"
 
 typedef struct options {
     const char *model_path;

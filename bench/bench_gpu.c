@@ -31,6 +31,7 @@
 #include <cuda_runtime_api.h>
 #include <smoa.h>
 
+#include "bench_timing.h"
 #include "core/rng.h"
 #include "sampling.h"
 #include "topk_gating.h"
@@ -55,22 +56,6 @@ typedef struct options {
 
 /* ------------------------------------------------------------------------ */
 /* Helpers                                                                  */
-
-static double now_seconds(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static int by_value(const void *a, const void *b) {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *v, int n) {
-    qsort(v, (size_t)n, sizeof *v, by_value);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /* A benchmark has nobody to hand an error to: say what failed and stop. */
 static void must_cuda(cudaError_t e, const char *what) {
@@ -127,7 +112,7 @@ static double median_ms_per_launch(launch_fn run, void *arg, int launches, int r
     double ms[MAX_REPS];
     time_launches_ms(run, arg, launches); /* warm-up */
     for (int r = 0; r < reps; r++) ms[r] = time_launches_ms(run, arg, launches) / launches;
-    return median(ms, reps);
+    return bench_median(ms, reps);
 }
 
 typedef struct copy_job {
@@ -347,9 +332,9 @@ static double prefill_rate(bench *b) {
     fill_tokens(tokens, PREFILL_TOKENS, 1000, b->n_vocab);
     smoa_status st = smoa_seq_create(b->ctx, b->session, &seq);
     if (st != SMOA_OK) return fail(b, st, "seq_create");
-    double t0 = now_seconds();
+    double t0 = bench_now();
     st = smoa_prefill(b->ctx, b->session, seq, tokens, PREFILL_TOKENS);
-    double seconds = now_seconds() - t0;
+    double seconds = bench_now() - t0;
     smoa_seq_free(b->session, seq);
     return st == SMOA_OK ? PREFILL_TOKENS / seconds : fail(b, st, "prefill");
 }
@@ -368,12 +353,12 @@ static double decode_rate(bench *b, int n, int steps) {
         fill_tokens(prompt, PROMPT_TOKENS, 2000 + 100 * (uint32_t)created, b->n_vocab);
         st = smoa_prefill(b->ctx, b->session, seqs[created++], prompt, PROMPT_TOKENS);
     }
-    double t0 = now_seconds();
+    double t0 = bench_now();
     for (int step = 0; step < steps && st == SMOA_OK; step++) {
         for (int i = 0; i < n; i++) next[i] = token_at(3000 + 100 * (uint32_t)i, (uint32_t)step, b->n_vocab);
         st = smoa_decode(b->ctx, b->session, seqs, next, (size_t)n);
     }
-    double seconds = now_seconds() - t0;
+    double seconds = bench_now() - t0;
     for (int i = 0; i < created; i++) smoa_seq_free(b->session, seqs[i]);
     return st == SMOA_OK ? (double)n * steps / seconds : fail(b, st, "decode");
 }
@@ -387,8 +372,8 @@ static int measure_model(bench *b, const options *o, model_result *r) {
         for (int j = 0; j < N_BATCHES; j++)
             if ((decode[j][rep] = decode_rate(b, batch_sizes[j], o->steps)) == 0) return 0;
     }
-    r->prefill = median(prefill, o->reps);
-    for (int j = 0; j < N_BATCHES; j++) r->decode[j] = median(decode[j], o->reps);
+    r->prefill = bench_median(prefill, o->reps);
+    for (int j = 0; j < N_BATCHES; j++) r->decode[j] = bench_median(decode[j], o->reps);
     return 1;
 }
 

@@ -14,13 +14,16 @@
 #   SMOA_GPU_CHECK_BUDGET  seconds for the whole run (default 460); each step
 #                          gets at most its own cap and what is left
 #   SMOA_GPU_DEBS          a folder of .deb files (libpcre2-dev, libjansson-dev,
-#                          libcmocka-dev and their libraries) unpacked into the
-#                          build directory when the machine lacks them
+#                          libcmocka-dev, libcsv-dev and their libraries)
+#                          unpacked into the build directory when the machine
+#                          lacks them; default: $ROOT/.gpu-debs when it exists
 #   SMOA_COMMIT            the commit to report where the tree has no .git
 # Exit status: 0 when every step passed, 1 otherwise (no GPU included).
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [[ -z ${SMOA_GPU_DEBS:-} && -d $ROOT/.gpu-debs ]]; then SMOA_GPU_DEBS=$ROOT/.gpu-debs; fi
+DEPS_PREFIX=""  # where the .deb files were unpacked (their usr/), when they were
 BUILD=${SMOA_GPU_CHECK_DIR:-$ROOT/build-gpu-check}
 BUDGET=${SMOA_GPU_CHECK_BUDGET:-460}
 LOGS=${OUT:-$BUILD/logs}
@@ -75,15 +78,26 @@ find_nvcc() {
 }
 
 # Unpacks $SMOA_GPU_DEBS into the build directory (never into /) and points
-# pkg-config and the loader at it.
+# pkg-config, CMake's find_path/find_library (libcsv has no .pc file), the
+# compiler probes below and the loader at it.
 use_offline_debs() {
     local prefix=$BUILD/deps
     mkdir -p "$prefix"
-    for deb in "$SMOA_GPU_DEBS"/*.deb; do dpkg-deb -x "$deb" "$prefix" || return 1; done
+    local deb found=0
+    for deb in "$SMOA_GPU_DEBS"/*.deb; do
+        [[ -e $deb ]] || continue
+        dpkg-deb -x "$deb" "$prefix" || return 1
+        found=1
+    done
+    ((found)) || { say "no .deb files in $SMOA_GPU_DEBS"; return 1; }
+    DEPS_PREFIX=$prefix/usr
     local pcdir
     for pcdir in "$prefix"/usr/lib/*/pkgconfig "$prefix"/usr/lib/pkgconfig "$prefix"/usr/share/pkgconfig; do
         [[ -d $pcdir ]] || continue
-        sed -i "s|^prefix=/usr|prefix=$prefix/usr|" "$pcdir"/*.pc
+        # prefix=/usr, and the absolute -L/usr/... -I/usr/... of files
+        # without one (Debian's cmocka.pc)
+        sed -i -e "s|^prefix=/usr\$|prefix=$prefix/usr|" -e "s|-L/usr/|-L$prefix/usr/|g" \
+            -e "s|-I/usr/|-I$prefix/usr/|g" "$pcdir"/*.pc
         export PKG_CONFIG_PATH=$pcdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}
     done
     local libdir
@@ -92,9 +106,26 @@ use_offline_debs() {
     done
 }
 
-# The build needs cmake, a C compiler, nvcc and pkg-config's pcre2, jansson
-# and (for the tests and benchmarks) cmocka. Nothing can be installed
-# offline, so a missing piece is named and the check stops.
+# True when a C program using libcsv compiles and links (the top-level
+# CMakeLists.txt requires csv.h and libcsv, which has no pkg-config file).
+have_libcsv() {
+    local flags=()
+    if [[ -n $DEPS_PREFIX ]]; then
+        flags+=(-I"$DEPS_PREFIX/include")
+        local d
+        for d in "$DEPS_PREFIX"/lib/*-linux-gnu "$DEPS_PREFIX"/lib; do [[ -d $d ]] && flags+=(-L"$d"); done
+    fi
+    local probe=$BUILD/csv-probe
+    printf '#include <csv.h>\nint main(void) { struct csv_parser p; return csv_init(&p, 0); }\n' >"$probe.c"
+    cc "${flags[@]}" "$probe.c" -o "$probe" -lcsv >/dev/null 2>&1
+    local rc=$?
+    rm -f "$probe" "$probe.c"
+    return $rc
+}
+
+# The build needs cmake, a C compiler, nvcc, pkg-config's pcre2, jansson
+# and (for the tests and benchmarks) cmocka, and libcsv. Nothing can be
+# installed offline, so a missing piece is named and the check stops.
 check_prerequisites() {
     if [[ -n ${SMOA_GPU_DEBS:-} ]]; then
         use_offline_debs || { say "could not unpack the .deb files in $SMOA_GPU_DEBS"; return 1; }
@@ -112,10 +143,12 @@ check_prerequisites() {
     else
         missing+=("pkg-config")
     fi
+    if command -v cc >/dev/null && ! have_libcsv; then missing+=("libcsv (Debian: libcsv-dev)"); fi
     if ((${#missing[@]})); then
         say "missing, and this machine is offline: ${missing[*]}"
-        say "carry them as .deb files (apt-get download libpcre2-dev libjansson-dev libjansson4" \
-            "libcmocka-dev libcmocka0, on a machine of the same distribution) and set SMOA_GPU_DEBS"
+        say "carry them as .deb files (apt-get download libpcre2-dev libpcre2-8-0 libjansson-dev" \
+            "libjansson4 libcmocka-dev libcmocka0 libcsv-dev libcsv3) in a git-ignored .gpu-debs/" \
+            "folder of the tree (or set SMOA_GPU_DEBS)"
         record "prerequisites" "missing: ${missing[*]}" "-"
         return 1
     fi
@@ -130,11 +163,13 @@ gpu_present() {
 }
 
 configure_and_build() {
-    local generator=()
+    local generator=() deps=()
     command -v ninja >/dev/null && generator=(-G Ninja)
+    # find_path/find_library (libcsv) search the unpacked .deb files too.
+    [[ -n $DEPS_PREFIX ]] && deps=(-DCMAKE_PREFIX_PATH="$DEPS_PREFIX")
     run_step "configure (Release, sm_90)" 90 "$LOGS/build.log" \
         cmake -S "$ROOT" -B "$BUILD" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DSMOA_CUDA=ON \
-        -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_CUDA_COMPILER="$NVCC" -DSMOA_BUILD_CLI=OFF
+        -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_CUDA_COMPILER="$NVCC" -DSMOA_BUILD_CLI=OFF "${deps[@]}"
     ((STEP_RC == 0)) || return 1
     # Only what this check runs: the GPU tests and bench_gpu.
     local targets
@@ -147,7 +182,7 @@ configure_and_build() {
 }
 
 run_tests() {
-    run_step "GPU tests (ctest -L gpu)" 90 "$LOGS/ctest.log" \
+    run_step "GPU tests (ctest -L gpu)" 150 "$LOGS/ctest.log" \
         ctest --test-dir "$BUILD" -L gpu --output-on-failure --timeout 120
     TEST_SUMMARY=$(grep -E 'tests passed|No tests were found' "$LOGS/ctest.log" | tail -1)
     TEST_FAILURES=$(sed -n '/The following tests FAILED/,$p' "$LOGS/ctest.log" | grep -E '^\s+[0-9]+ - ' || true)

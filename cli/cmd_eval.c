@@ -55,7 +55,8 @@ static void show_progress(const smoa_eval_progress *p, void *user) {
     fprintf(stderr, "\r%s [%s] %u/%u", p->dataset, bar, p->done, p->total);
     for (int m = 0; m < 3; m++)
         if (p->mode_done[m])
-            fprintf(stderr, "  %s %.1f%%", names[m], 100.0 * p->mode_correct[m] / p->mode_done[m]);
+            fprintf(stderr, "  %s %u/%u %.1f%%", names[m], p->mode_correct[m], p->mode_done[m],
+                    100.0 * p->mode_correct[m] / p->mode_done[m]);
     fprintf(stderr, "  ETA %s \033[K", eta);
     fflush(stderr);
 }

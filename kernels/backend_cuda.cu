@@ -299,6 +299,13 @@ static void cuda_copy_page(void *backend, uint32_t dst_page, uint32_t src_page) 
     size_t page_bytes = SMOA_KV_PAGE * be->kv_dim * sizeof(uint16_t);
     size_t layer_bytes = (size_t)be->n_slots * be->kv_dim * sizeof(uint16_t);
     uint16_t *caches[] = {be->k_cache, be->v_cache};
+    uint32_t n_pages = be->cfg.n_slots / SMOA_KV_PAGE; // the session's pages, not the pad slots
+    if (dst_page >= n_pages || src_page >= n_pages) {
+        if (be->deferred.status == SMOA_OK)
+            smoa_error_set(&be->deferred, SMOA_ERR_INVALID_ARGUMENT, "KV page copy %u -> %u: the cache has %u pages",
+                           src_page, dst_page, n_pages);
+        return;
+    }
     cudaError_t e = cudaSetDevice(be->device);
     for (uint16_t *cache : caches) {
         uint8_t *base = reinterpret_cast<uint8_t *>(cache);

@@ -199,6 +199,7 @@ smoa_status capture_graph(smoa_backend *be, int bucket, smoa_error *err) {
     cudaError_t ended = cudaStreamEndCapture(be->stream, &graph); // always ends the capture
     if (!st) st = smoa_cuda_check(ended, "cudaStreamEndCapture", err);
     if (!st) st = smoa_cuda_check(cudaGraphInstantiate(&be->graphs[bucket], graph, 0), "cudaGraphInstantiate", err);
+    if (st) be->graphs[bucket] = nullptr; // never launch (or destroy) what a failed instantiation left there
     if (graph) cudaGraphDestroy(graph);
     return st;
 }

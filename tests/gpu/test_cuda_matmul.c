@@ -163,6 +163,21 @@ static void test_matvec_every_type(void **state) {
             check_product(USE_MATVEC, TYPES[i], 768, 67, token_counts[c], false);
 }
 
+/* Rows whose groups of 8 do not fill whole warp strides: 576 values (72
+ * groups: lanes 0-7 take three, the rest two, as SmolLM2's n_embd) for every
+ * type with blocks of at most 32, and 40 values (5 groups: most lanes idle)
+ * for the float types; the GEMM's dequantization on 576 too. */
+static void test_matvec_partial_warp_rows(void **state) {
+    (void)state;
+    random_seed(105);
+    for (size_t i = 0; i < N_TYPES; i++) {
+        if (!smoa_cuda_type_supported(TYPES[i], 576)) continue; /* the K-quants: whole super-blocks only */
+        check_product(USE_MATVEC, TYPES[i], 576, 37, 3, false);
+        check_product(USE_GEMM, TYPES[i], 576, 37, 34, false);
+        if (smoa_cuda_type_supported(TYPES[i], 40)) check_product(USE_MATVEC, TYPES[i], 40, 9, 2, true);
+    }
+}
+
 static void test_matvec_accumulates(void **state) {
     (void)state;
     random_seed(102);
@@ -217,7 +232,8 @@ static void test_unsupported_is_refused(void **state) {
 int main(void) {
     skip_without_device();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_matvec_every_type), cmocka_unit_test(test_matvec_accumulates),
+        cmocka_unit_test(test_matvec_every_type), cmocka_unit_test(test_matvec_partial_warp_rows),
+        cmocka_unit_test(test_matvec_accumulates),
         cmocka_unit_test(test_gemm_every_type),   cmocka_unit_test(test_embed_every_type),
         cmocka_unit_test(test_unsupported_is_refused),
     };
