@@ -8,6 +8,7 @@
 #include "attention.h"
 #include "backend_cuda.h"
 #include "cuda_common.h"
+#include "topk_gating.h"
 
 extern "C" {
 #include "engine/kv_pages.h"
@@ -326,5 +327,34 @@ static smoa_status cuda_forward(smoa_backend *be, const smoa_batch *b, float *lo
     return smoa_cuda_backend_forward(be, b, logits, hidden, err);
 }
 
-extern "C" const smoa_backend_ops smoa_backend_cuda = {"cuda", cuda_create, cuda_destroy, cuda_forward,
-                                                       cuda_copy_page};
+// Gating of a handful of host scores: a round trip through scratch device
+// buffers on the backend's stream (the kernel checks the shape).
+static smoa_status cuda_topk_gating(smoa_backend *be, const float *scores, int rows, int n, int k, int32_t *idx,
+                                    float *weights, smoa_error *err) {
+    size_t in_bytes = (size_t)rows * n * sizeof(float), out = (size_t)rows * k;
+    float *d_scores = nullptr, *d_weights = nullptr;
+    int32_t *d_idx = nullptr;
+    smoa_status st = smoa_cuda_check(cudaSetDevice(be->device), "cudaSetDevice", err);
+    if (st == SMOA_OK) st = smoa_cuda_check(cudaMalloc(&d_scores, in_bytes), "cudaMalloc (gating scores)", err);
+    if (st == SMOA_OK) st = smoa_cuda_check(cudaMalloc(&d_idx, out * sizeof(int32_t)), "cudaMalloc (gating idx)", err);
+    if (st == SMOA_OK) st = smoa_cuda_check(cudaMalloc(&d_weights, out * sizeof(float)), "cudaMalloc (gating weights)", err);
+    if (st == SMOA_OK)
+        st = smoa_cuda_check(cudaMemcpyAsync(d_scores, scores, in_bytes, cudaMemcpyHostToDevice, be->stream),
+                             "gating scores upload", err);
+    if (st == SMOA_OK) st = smoa_cuda_topk_gating(d_scores, rows, n, k, d_idx, d_weights, be->stream, err);
+    if (st == SMOA_OK)
+        st = smoa_cuda_check(cudaMemcpyAsync(idx, d_idx, out * sizeof(int32_t), cudaMemcpyDeviceToHost, be->stream),
+                             "gating idx download", err);
+    if (st == SMOA_OK)
+        st = smoa_cuda_check(cudaMemcpyAsync(weights, d_weights, out * sizeof(float), cudaMemcpyDeviceToHost,
+                                             be->stream),
+                             "gating weights download", err);
+    if (st == SMOA_OK) st = smoa_cuda_check(cudaStreamSynchronize(be->stream), "gating", err);
+    cudaFree(d_scores);
+    cudaFree(d_idx);
+    cudaFree(d_weights);
+    return st;
+}
+
+extern "C" const smoa_backend_ops smoa_backend_cuda = {"cuda",          cuda_create,    cuda_destroy, cuda_forward,
+                                                       cuda_copy_page, cuda_topk_gating};

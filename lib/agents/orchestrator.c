@@ -20,7 +20,6 @@
 #include "core/context.h"
 #include "core/options.h"
 #include "engine/session.h"
-#include "engine/topk.h"
 #include "model/tokenizer_utf8.h"
 #include "model/vocab.h"
 
@@ -265,7 +264,8 @@ static smoa_status judge_by_score(orchestra *q, const int32_t *cand, size_t n_ca
     }
     size_t k = q->o.k < n_cand ? q->o.k : n_cand;
     int32_t top[MAX_PROPOSERS];
-    if (st == SMOA_OK) smoa_topk_gating(scores, 1, (int)n_cand, (int)k, top, weights);
+    if (st == SMOA_OK)
+        st = smoa_session_topk_gating(q->judge_session, scores, 1, (int)n_cand, (int)k, top, weights, q->err);
     q->n_kept = st == SMOA_OK ? k : 0;
     for (size_t j = 0; j < q->n_kept; j++) q->kept[j] = cand[top[j]];
     json_object_set_new(judge, "kind", json_string("score"));

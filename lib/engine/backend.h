@@ -48,6 +48,11 @@ typedef struct smoa_backend_ops {
                            smoa_error *err);
     /* Copies a page's slots (all layers), for copy-on-write. */
     void (*copy_page)(void *be, uint32_t dst_page, uint32_t src_page);
+    /* Top-k gating (engine/topk.h) of host scores [rows][n] into host
+     * idx/weights [rows][k], on the backend's device: the judge's selection
+     * now, mixture-of-experts routing later. */
+    smoa_status (*topk_gating)(smoa_backend *be, const float *scores, int rows, int n, int k, int32_t *idx,
+                               float *weights, smoa_error *err);
 } smoa_backend_ops;
 
 extern const smoa_backend_ops smoa_backend_cpu;

@@ -362,3 +362,8 @@ smoa_status smoa_decode(smoa_ctx *ctx, smoa_session *s, const int32_t *seqs, con
     free(e);
     return st;
 }
+
+smoa_status smoa_session_topk_gating(smoa_session *s, const float *scores, int rows, int n, int k, int32_t *idx,
+                                     float *weights, smoa_error *err) {
+    return s->ops->topk_gating(s->backend, scores, rows, n, k, idx, weights, err);
+}

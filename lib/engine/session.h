@@ -54,6 +54,11 @@ smoa_status smoa_session_run(smoa_session *s, const smoa_seq_tokens *entries, si
 /* A new, empty sequence; SMOA_ERR_CONTEXT_FULL when all are in use. */
 smoa_status smoa_session_new_seq(smoa_session *s, int32_t *out, smoa_error *err);
 
+/* Top-k gating (engine/topk.h) on the session's backend: idx and weights
+ * [rows][k] from host scores [rows][n]. */
+smoa_status smoa_session_topk_gating(smoa_session *s, const float *scores, int rows, int n, int k, int32_t *idx,
+                                     float *weights, smoa_error *err);
+
 /* SMOA_OK when seq names a live sequence of s. */
 smoa_status smoa_session_check_seq(const smoa_session *s, int32_t seq, smoa_error *err);
 

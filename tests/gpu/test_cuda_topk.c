@@ -10,10 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cuda_test_util.h"
+#include "engine/session.h"
 #include "engine/topk.h"
 #include "random_values.h"
 #include "topk_gating.h"
@@ -195,6 +197,44 @@ static void test_bad_arguments(void **state) {
     assert_int_equal(smoa_cuda_topk_gating_check(4096, SMOA_CUDA_TOPK_MAX_N, 8, &err), SMOA_OK);
 }
 
+/* Through a CUDA session (the path the scoring judge takes): the backend's
+ * gating op on host scores gives the CPU's choice. */
+static void test_session_gating_matches_cpu(void **state) {
+    (void)state;
+    char path[] = "/tmp/smoa_test_cuda_topk_XXXXXX";
+    close(mkstemp(path));
+    smoa_ctx *ctx = NULL;
+    smoa_model *model = NULL;
+    smoa_session *session = NULL;
+    smoa_synthetic_options mo;
+    smoa_synthetic_options_init(&mo);
+    mo.n_vocab = 512, mo.n_embd = 128, mo.n_layer = 1, mo.n_head = 2, mo.n_head_kv = 1, mo.n_ff = 256;
+    mo.weight_type = 8; /* Q8_0 */
+    smoa_session_options so;
+    smoa_session_options_init(&so);
+    so.device = SMOA_DEVICE_CUDA;
+    assert_int_equal(smoa_ctx_create(NULL, &ctx), SMOA_OK);
+    assert_int_equal(smoa_synthetic_write(ctx, path, &mo), SMOA_OK);
+    assert_int_equal(smoa_model_load(ctx, path, NULL, &model), SMOA_OK);
+    if (smoa_session_create(ctx, model, &so, &session) != SMOA_OK) fail_msg("session: %s", smoa_ctx_last_error(ctx));
+    enum { ROWS = 3, N = 6, K = 2 };
+    float *scores = random_rows(ROWS, N, 3.0f, 0);
+    gating_result cpu = result_alloc(ROWS, K), gpu = result_alloc(ROWS, K);
+    smoa_topk_gating(scores, ROWS, N, K, cpu.idx, cpu.weights);
+    smoa_error err = {0};
+    check_ok(smoa_session_topk_gating(session, scores, ROWS, N, K, gpu.idx, gpu.weights, &err), &err);
+    assert_memory_equal(gpu.idx, cpu.idx, sizeof(int32_t) * ROWS * K);
+    for (int e = 0; e < ROWS * K; e++)
+        assert_true(fabs(gpu.weights[e] - cpu.weights[e]) <= WEIGHT_REL_TOLERANCE * fabs(cpu.weights[e]));
+    result_free(cpu);
+    result_free(gpu);
+    free(scores);
+    smoa_session_destroy(session);
+    smoa_model_free(model);
+    smoa_ctx_destroy(ctx);
+    unlink(path);
+}
+
 int main(void) {
     skip_without_device();
     const struct CMUnitTest tests[] = {
@@ -204,6 +244,7 @@ int main(void) {
         cmocka_unit_test(test_wide_range),
         cmocka_unit_test(test_nan_and_infinities),
         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_session_gating_matches_cpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,7 @@
 #include "engine/cpu/quant_dot.h"
 #include "engine/cpu/vec_f16.h"
 #include "engine/kv_pages.h"
+#include "engine/topk.h"
 #include "model/tensor_types.h"
 
 struct smoa_backend {
@@ -306,10 +307,18 @@ static smoa_status cpu_forward(smoa_backend *be, const smoa_batch *b, float *log
     return SMOA_OK;
 }
 
+static smoa_status cpu_topk_gating(smoa_backend *be, const float *scores, int rows, int n, int k, int32_t *idx,
+                                   float *weights, smoa_error *err) {
+    (void)be, (void)err;
+    smoa_topk_gating(scores, rows, n, k, idx, weights);
+    return SMOA_OK;
+}
+
 const smoa_backend_ops smoa_backend_cpu = {
     .name = "cpu",
     .create = cpu_create,
     .destroy = cpu_destroy,
     .forward = cpu_forward,
     .copy_page = cpu_copy_page,
+    .topk_gating = cpu_topk_gating,
 };
