@@ -193,8 +193,8 @@ static char *follow_up_prompt(const smoa_eval_item *item, size_t turn, const cha
     return ok ? sb.data : NULL;
 }
 
-/* The judge (the session's model, greedy) rates turn `turn`; NaN when its
- * verdict has no valid rating. Its tokens go to "judge_tokens", not to the
+/* The judge (the run's judge model, else the session's; greedy) rates turn
+ * `turn`; NaN when its verdict has no valid rating. Its tokens go to "judge_tokens", not to the
  * cost of the answer. */
 static smoa_status rate_turn(evaluation *e, const smoa_eval_item *item, size_t turn, const char *const *answers,
                              json_t *record, double *rating) {
@@ -207,7 +207,8 @@ static smoa_status rate_turn(evaluation *e, const smoa_eval_item *item, size_t t
     }
     smoa_agent_call call = {.user = prompt, .seed = e->o.seed};
     smoa_call_settings cs = {0.0f, RATING_MAX_TOKENS, SMOA_STAGE_JUDGE, NULL, NULL, e->o.cancel};
-    smoa_status st = smoa_agents_generate(e->ctx, e->session, scratch, &call, 1, &cs, e->err);
+    smoa_session *judge = e->run.judge_session ? e->run.judge_session : e->session;
+    smoa_status st = smoa_agents_generate(e->ctx, judge, scratch, &call, 1, &cs, e->err);
     *rating = NAN;
     if (st == SMOA_OK && !smoa_eval_parse_rating(call.response.data ? call.response.data : "", rating)) *rating = NAN;
     json_t *verdicts = json_object_get(record, "judge_verdicts");
@@ -224,8 +225,9 @@ static smoa_status rate_turn(evaluation *e, const smoa_eval_item *item, size_t t
 
 /* Every turn answered in order, each rated; the rating is their mean. */
 static smoa_status run_open(evaluation *e, const smoa_eval_item *item, const smoa_run_options *r, json_t *record) {
-    char *answers[8] = {0};
-    size_t n_turns = item->n_turns < 8 ? item->n_turns : 8;
+    size_t n_turns = item->n_turns;
+    char **answers = calloc(n_turns, sizeof *answers); /* [n_turns] */
+    if (!answers) return smoa_error_set(e->err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
     double sum = 0;
     bool all_rated = true;
     smoa_status st = SMOA_OK;
@@ -258,6 +260,7 @@ static smoa_status run_open(evaluation *e, const smoa_eval_item *item, const smo
         json_decref(turn_ratings);
     }
     for (size_t t = 0; t < n_turns; t++) free(answers[t]);
+    free(answers);
     return st;
 }
 
