@@ -25,9 +25,9 @@
  * budget is counted as an early stop. Figures are medians of --reps (3).
  *
  * Part 2, query cost: the first --questions (3) questions through
- * smoa_run_query in modes single, moa and smoa (n 4, k 2, 2 layers, seed 42,
- * generative judge; smoa stops early when the kept answers agree on a
- * number). Every token budget (proposer, judge, aggregator) is --max-tokens
+ * smoa_run_query in modes single, moa and smoa with each judge (generative,
+ * score, self; n 4, k 2, 2 layers, seed 42; smoa stops early when the kept
+ * answers agree on a number). Every token budget (proposer, judge, aggregator) is --max-tokens
  * (128). An answer is right when its last number equals the number after
  * "####" in the gold answer.
  *
@@ -389,14 +389,23 @@ static void bench_layer(bench *b, const options *o, const char *question_text) {
 /* ------------------------------------------------------------------------ */
 /* Part 2: the cost of one query per mode                                   */
 
-enum { N_MODES = 3 };
-static const smoa_mode modes[N_MODES] = {SMOA_MODE_SINGLE, SMOA_MODE_MOA, SMOA_MODE_SMOA};
-static const char *const mode_names[N_MODES] = {"single", "moa", "smoa"};
+/* The modes compared, SMoA with each judge; row 1 is the MoA baseline. */
+typedef struct run_config {
+    const char *name;
+    smoa_mode mode;
+    smoa_judge_kind judge;
+} run_config;
+
+enum { N_CONFIGS = 5, MOA_ROW = 1 };
+static const run_config configs[N_CONFIGS] = {
+    {"single", SMOA_MODE_SINGLE, SMOA_JUDGE_GENERATIVE},     {"moa", SMOA_MODE_MOA, SMOA_JUDGE_GENERATIVE},
+    {"smoa, generative judge", SMOA_MODE_SMOA, SMOA_JUDGE_GENERATIVE}, {"smoa, score judge", SMOA_MODE_SMOA, SMOA_JUDGE_SCORE},
+    {"smoa, self judge", SMOA_MODE_SMOA, SMOA_JUDGE_SELF}};
 
 /* One query's account: the figures the table shows, and the answer. */
-enum { PROMPT_TOKENS, GENERATED_TOKENS, CALLS, WALL_SECONDS, TTFT_SECONDS, LAYERS, N_FIGURES };
+enum { PROMPT_TOKENS, COMPUTED_TOKENS, GENERATED_TOKENS, CALLS, WALL_SECONDS, TTFT_SECONDS, LAYERS, N_FIGURES };
 
-static const int figure_decimals[N_FIGURES] = {0, 0, 0, 1, 1, 0};
+static const int figure_decimals[N_FIGURES] = {0, 0, 0, 0, 1, 1, 0};
 
 typedef struct query_cost {
     double figure[N_FIGURES];
@@ -405,10 +414,11 @@ typedef struct query_cost {
     int correct;
 } query_cost;
 
-static query_cost run_query(bench *b, const options *o, smoa_mode mode, const question *q) {
+static query_cost run_query(bench *b, const options *o, const run_config *config, const question *q) {
     smoa_run_options ro;
     smoa_run_options_init(&ro);
-    ro.mode = (uint32_t)mode;
+    ro.mode = (uint32_t)config->mode;
+    ro.judge = (uint32_t)config->judge;
     ro.n_proposers = 4;
     ro.k = 2;
     ro.n_layers = 2;
@@ -421,8 +431,9 @@ static query_cost run_query(bench *b, const options *o, smoa_mode mode, const qu
     double seconds = bench_now() - t0;
     smoa_cost total = {.struct_size = sizeof total};
     must(b, smoa_run_cost(run, SMOA_STAGE_TOTAL, &total), "run_cost");
-    query_cost c = {.figure = {(double)total.prompt_tokens, (double)total.generated_tokens, total.calls, seconds,
-                               smoa_run_ttft(run), smoa_run_layers(run)},
+    query_cost c = {.figure = {(double)total.prompt_tokens, (double)total.prefill_tokens,
+                               (double)total.generated_tokens, total.calls, seconds, smoa_run_ttft(run),
+                               smoa_run_layers(run)},
                     .answer = NAN};
     for (int st = 0; st < SMOA_STAGE_TOTAL; st++) {
         c.stage[st].struct_size = sizeof c.stage[st];
@@ -447,26 +458,44 @@ static void print_spread(const query_cost *costs, int n, int figure) {
     printf(" %.*f / %.*f |", d, bench_median(v, n), d, total_of(costs, n, figure));
 }
 
-static void print_query_tables(const question *qs, query_cost costs[N_MODES][64], int n) {
+/* Each SMoA row's tokens as a fraction of MoA's (totals over the questions):
+ * the papers' metric (every call's whole prompt + generated) and what the
+ * engine computes (prompt tokens not found in a KV cache + generated). */
+static void print_savings(query_cost costs[N_CONFIGS][64], int n) {
+    const query_cost *moa = costs[MOA_ROW];
+    double moa_paper = total_of(moa, n, PROMPT_TOKENS) + total_of(moa, n, GENERATED_TOKENS);
+    double moa_computed = total_of(moa, n, COMPUTED_TOKENS) + total_of(moa, n, GENERATED_TOKENS);
+    printf("| mode | tokens / MoA's (prompt + generated) | computed tokens / MoA's (computed + generated) |\n"
+           "|---|---:|---:|\n");
+    for (int m = MOA_ROW + 1; m < N_CONFIGS; m++) {
+        double paper = total_of(costs[m], n, PROMPT_TOKENS) + total_of(costs[m], n, GENERATED_TOKENS);
+        double computed = total_of(costs[m], n, COMPUTED_TOKENS) + total_of(costs[m], n, GENERATED_TOKENS);
+        printf("| %s | %.2f | %.2f |\n", configs[m].name, paper / moa_paper, computed / moa_computed);
+    }
+    printf("\n");
+}
+
+static void print_query_tables(const question *qs, query_cost costs[N_CONFIGS][64], int n) {
     printf("### Query cost over %d questions (median / total)\n\n", n);
-    printf("| mode | right | prompt tokens | generated tokens | calls | wall s | first answer token s |"
-           " layers |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
-    for (int m = 0; m < N_MODES; m++) {
+    printf("| mode | right | prompt tokens | computed prompt tokens | generated tokens | calls | wall s |"
+           " first answer token s | layers |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int m = 0; m < N_CONFIGS; m++) {
         int right = 0;
         for (int i = 0; i < n; i++) right += costs[m][i].correct;
-        printf("| %s | %d/%d |", mode_names[m], right, n);
+        printf("| %s | %d/%d |", configs[m].name, right, n);
         for (int f = 0; f < N_FIGURES; f++) print_spread(costs[m], n, f);
         printf("\n");
     }
-    const query_cost *moa = costs[1], *smoa = costs[2];
-    double moa_prompt = total_of(moa, n, PROMPT_TOKENS), moa_generated = total_of(moa, n, GENERATED_TOKENS);
-    double smoa_prompt = total_of(smoa, n, PROMPT_TOKENS), smoa_generated = total_of(smoa, n, GENERATED_TOKENS);
-    printf("\nSMoA / MoA tokens (totals): prompt %.2f, generated %.2f, all %.2f\n\n", smoa_prompt / moa_prompt,
-           smoa_generated / moa_generated, (smoa_prompt + smoa_generated) / (moa_prompt + moa_generated));
-    printf("| question | gold | single | moa | smoa |\n|---:|---:|---:|---:|---:|\n");
+    printf("\n");
+    print_savings(costs, n);
+    printf("| question | gold |");
+    for (int m = 0; m < N_CONFIGS; m++) printf(" %s |", configs[m].name);
+    printf("\n|---:|---:|");
+    for (int m = 0; m < N_CONFIGS; m++) printf("---:|");
+    printf("\n");
     for (int i = 0; i < n; i++) {
         printf("| %d | %g |", i + 1, qs[i].gold);
-        for (int m = 0; m < N_MODES; m++)
+        for (int m = 0; m < N_CONFIGS; m++)
             printf(" %g%s |", costs[m][i].answer, costs[m][i].correct ? " (right)" : "");
         printf("\n");
     }
@@ -474,11 +503,11 @@ static void print_query_tables(const question *qs, query_cost costs[N_MODES][64]
 }
 
 /* Where each mode's tokens and time go: totals per stage over the questions. */
-static void print_stage_table(query_cost costs[N_MODES][64], int n) {
+static void print_stage_table(query_cost costs[N_CONFIGS][64], int n) {
     static const char *const stage_names[SMOA_STAGE_TOTAL] = {"propose", "judge", "moderate", "aggregate"};
     printf("| mode | stage | calls | prompt tokens | prefilled tokens | generated tokens | seconds |\n"
            "|---|---|---:|---:|---:|---:|---:|\n");
-    for (int m = 0; m < N_MODES; m++)
+    for (int m = 0; m < N_CONFIGS; m++)
         for (int st = 0; st < SMOA_STAGE_TOTAL; st++) {
             smoa_cost t = {0};
             for (int i = 0; i < n; i++) {
@@ -490,7 +519,7 @@ static void print_stage_table(query_cost costs[N_MODES][64], int n) {
                 t.seconds += c->seconds;
             }
             if (t.calls == 0) continue;
-            printf("| %s | %s | %u | %llu | %llu | %llu | %.1f |\n", mode_names[m], stage_names[st], t.calls,
+            printf("| %s | %s | %u | %llu | %llu | %llu | %.1f |\n", configs[m].name, stage_names[st], t.calls,
                    (unsigned long long)t.prompt_tokens, (unsigned long long)t.prefill_tokens,
                    (unsigned long long)t.generated_tokens, t.seconds);
         }
@@ -498,9 +527,9 @@ static void print_stage_table(query_cost costs[N_MODES][64], int n) {
 }
 
 static void bench_queries(bench *b, const options *o, const question *qs) {
-    query_cost costs[N_MODES][64];
+    query_cost costs[N_CONFIGS][64];
     for (int i = 0; i < o->questions; i++)
-        for (int m = 0; m < N_MODES; m++) costs[m][i] = run_query(b, o, modes[m], &qs[i]);
+        for (int m = 0; m < N_CONFIGS; m++) costs[m][i] = run_query(b, o, &configs[m], &qs[i]);
     print_query_tables(qs, costs, o->questions);
     print_stage_table(costs, o->questions);
 }

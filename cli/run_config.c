@@ -6,7 +6,7 @@
 #include <string.h>
 
 const char *const cli_mode_names[3] = {"single", "moa", "smoa"};
-const char *const cli_judge_names[2] = {"generative", "score"};
+const char *const cli_judge_names[3] = {"generative", "score", "self"};
 const char *const cli_moderator_names[4] = {"judge", "number", "choice", "none"};
 
 int cli_pick(const char *arg, const char *const *names, int n, const char *what) {
@@ -98,7 +98,7 @@ static int read_key(const char *path, const char *key, json_t *v, cli_run_settin
     if (!strcmp(key, "judge_model")) return read_string(path, key, v, &s->judge_model);
     if (!strcmp(key, "aggregator_model")) return read_string(path, key, v, &s->aggregator_model);
     if (!strcmp(key, "mode")) return read_name(path, key, v, cli_mode_names, 3, &o->mode);
-    if (!strcmp(key, "judge")) return read_name(path, key, v, cli_judge_names, 2, &o->judge);
+    if (!strcmp(key, "judge")) return read_name(path, key, v, cli_judge_names, 3, &o->judge);
     if (!strcmp(key, "moderator")) {
         s->moderator_set = 1;
         return read_name(path, key, v, cli_moderator_names, 4, &o->moderator);

@@ -29,7 +29,7 @@ void cli_run_config_free(void *keep);
 
 /* Name tables shared with the command-line flags. */
 extern const char *const cli_mode_names[3];
-extern const char *const cli_judge_names[2];
+extern const char *const cli_judge_names[3];
 extern const char *const cli_moderator_names[4];
 int cli_pick(const char *arg, const char *const *names, int n, const char *what);
 

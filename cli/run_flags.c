@@ -28,7 +28,7 @@ void cli_run_flags_usage(FILE *out) {
             "  -n N                   proposers (default 4)\n"
             "  -k K                   responses kept per layer (default 2)\n"
             "  --layers L             proposer rounds (default 2)\n"
-            "  --judge generative|score          (default generative)\n"
+            "  --judge generative|score|self (default generative)\n"
             "  --moderator judge|number|choice|none (default judge)\n"
             "  --separate-moderator   judge and moderator as two calls\n"
             "  --temp T               every call's temperature (default 0.7)\n"
@@ -67,7 +67,7 @@ int cli_run_flag(int c, const char *arg, cli_run_settings *rs) {
     switch (c) {
     case 'm': rs->model = arg; return 0;
     case F_MODE: return pick(arg, cli_mode_names, 3, "mode", &o->mode);
-    case F_JUDGE: return pick(arg, cli_judge_names, 2, "judge", &o->judge);
+    case F_JUDGE: return pick(arg, cli_judge_names, 3, "judge", &o->judge);
     case F_MODERATOR: rs->moderator_set = 1; return pick(arg, cli_moderator_names, 4, "moderator", &o->moderator);
     case 'n': if (cli_number(arg, 1, 16, "-n", &n)) return 2; o->n_proposers = (uint32_t)n; return 0;
     case 'k': if (cli_number(arg, 1, 16, "-k", &n)) return 2; o->k = (uint32_t)n; return 0;

@@ -437,8 +437,12 @@ typedef enum smoa_mode {
 
 typedef enum smoa_judge_kind {
     SMOA_JUDGE_GENERATIVE = 0, /* the judge writes reasoning + JSON choice  */
-    SMOA_JUDGE_SCORE = 1       /* P(yes) per response from one prefill each,
+    SMOA_JUDGE_SCORE = 1,      /* P(yes) per response from one prefill each,
                                   then top-k of the scores                  */
+    SMOA_JUDGE_SELF = 2        /* P(yes) to a verdict question asked in each
+                                  proposer's own conversation, on its model:
+                                  its KV cache is reused, so only the
+                                  question is computed; then top-k          */
 } smoa_judge_kind;
 
 typedef enum smoa_moderator_kind {

@@ -15,22 +15,36 @@
 #define MIN_SHARED_PREFIX 8
 
 typedef struct call_tokens {
-    int32_t *ids;
+    int32_t *ids;    /* [n] the rendered prompt                            */
     uint32_t n;
-    int32_t seq;     /* -1 while it has none */
+    uint32_t cached; /* its first tokens already in the sequence's KV cache */
+    int32_t seq;     /* -1 while it has none                               */
     bool failed;
 } call_tokens;
 
 void smoa_agent_call_free(smoa_agent_call *call) { smoa_strbuf_free(&call->response); }
 
+void smoa_call_cache_release(smoa_session *s, smoa_call_cache *cache) {
+    if (cache->n) smoa_seq_free(s, cache->seq);
+    free(cache->tokens);
+    *cache = (smoa_call_cache){0};
+}
+
 /* The call's messages rendered with the model's chat template (plain ChatML
- * when it has none) and tokenized with its special tokens. */
+ * when it has none) and tokenized with its special tokens: [system,] user
+ * [, assistant reply, user follow-up], then the opening of the answer. */
 static smoa_status render(const smoa_model *m, const smoa_agent_call *c, call_tokens *out, smoa_error *err) {
-    const char *roles[] = {"system", "user"}, *contents[] = {c->system, c->user};
-    size_t first = c->system ? 0 : 1;
+    const char *roles[4], *contents[4];
+    size_t n_msg = 0;
+    if (c->system) roles[n_msg] = "system", contents[n_msg++] = c->system;
+    roles[n_msg] = "user", contents[n_msg++] = c->user;
+    if (c->follow_up) {
+        roles[n_msg] = "assistant", contents[n_msg++] = c->reply ? c->reply : "";
+        roles[n_msg] = "user", contents[n_msg++] = c->follow_up;
+    }
     smoa_strbuf text = {0};
     const char *tmpl = m->chat_template ? m->chat_template : "chatml";
-    smoa_status st = smoa_chat_template_render(tmpl, roles + first, contents + first, 2 - first, true, &text, err);
+    smoa_status st = smoa_chat_template_render(tmpl, roles, contents, n_msg, true, &text, err);
     size_t n = 0;
     if (st == SMOA_OK) {
         st = smoa_vocab_tokenize(m->vocab, text.data, text.len, SMOA_TOKENIZE_PARSE_SPECIAL, NULL, 0, &n, err);
@@ -47,18 +61,56 @@ static smoa_status render(const smoa_model *m, const smoa_agent_call *c, call_to
     return st;
 }
 
-/* Longest token prefix all prompts share, leaving each at least one token
- * of its own (the token whose logits start its answer). */
+/* Tokens a and b have in common at their start. */
+static uint32_t shared_start(const int32_t *a, uint32_t na, const int32_t *b, uint32_t nb) {
+    uint32_t j = 0;
+    while (j < na && j < nb && a[j] == b[j]) j++;
+    return j;
+}
+
+/* Longest token prefix all prompts without a sequence share, leaving each
+ * at least one token of its own (the token whose logits start its answer). */
 static uint32_t common_prefix(const call_tokens *t, size_t n) {
-    uint32_t len = t[0].n;
-    for (size_t i = 1; i < n; i++) {
-        uint32_t j = 0;
-        while (j < len && j < t[i].n && t[i].ids[j] == t[0].ids[j]) j++;
-        len = j;
-    }
-    for (size_t i = 0; i < n; i++)
+    const call_tokens *first = NULL;
+    uint32_t len = 0;
+    size_t fresh = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].seq >= 0) continue;
+        if (!first) first = &t[i], len = t[i].n;
+        len = shared_start(t[i].ids, t[i].n, first->ids, len);
         if (len >= t[i].n) len = t[i].n - 1;
-    return len;
+        fresh++;
+    }
+    return fresh > 1 ? len : 0;
+}
+
+/* Takes over the kept sequence of a call that continues a conversation: its
+ * tokens up to the first that differs from the prompt stay (all but the
+ * prompt's last at most), the rest goes. */
+static void resume_sequence(smoa_session *s, smoa_call_cache *cache, call_tokens *t) {
+    if (!cache || !cache->n) return;
+    if (smoa_session_check_seq(s, cache->seq, NULL) == SMOA_OK && smoa_seq_length(s, cache->seq) == cache->n) {
+        uint32_t keep = shared_start(t->ids, t->n, cache->tokens, cache->n);
+        t->cached = keep < t->n ? keep : t->n - 1;
+        t->seq = cache->seq;
+        smoa_session_truncate_seq(s, t->seq, t->cached);
+        cache->n = 0; /* the call owns the sequence now */
+    }
+    smoa_call_cache_release(s, cache);
+}
+
+/* Keeps a finished call's sequence and the tokens it holds: the prompt and
+ * every generated token but the last, which was sampled, never decoded. */
+static void keep_sequence(smoa_session *s, call_tokens *t, const int32_t *generated, uint32_t n_generated,
+                          smoa_call_cache *out) {
+    uint32_t n = t->n + (n_generated ? n_generated - 1 : 0);
+    if (t->seq < 0 || t->failed || smoa_seq_length(s, t->seq) != n) return;
+    int32_t *tokens = realloc(t->ids, n * sizeof *tokens);
+    if (!tokens) return; /* the call's result stands; nothing is kept */
+    memcpy(tokens + t->n, generated, (n - t->n) * sizeof *tokens);
+    *out = (smoa_call_cache){t->seq, tokens, n};
+    t->ids = NULL;
+    t->seq = -1;
 }
 
 static void release(smoa_session *s, call_tokens *t, size_t n) {
@@ -69,31 +121,43 @@ static void release(smoa_session *s, call_tokens *t, size_t n) {
     free(t);
 }
 
-/* Gives every call a sequence holding its prompt, sharing the common prefix;
- * *prefilled counts the tokens computed. Calls whose prompt cannot fit are
- * marked failed. */
-static smoa_status prefill_all(smoa_session *s, call_tokens *t, size_t n, uint64_t *prefilled, smoa_error *err) {
-    uint32_t shared = n > 1 ? common_prefix(t, n) : 0;
-    int32_t base = -1;
-    smoa_status st = SMOA_OK;
-    *prefilled = 0;
-    if (shared >= MIN_SHARED_PREFIX) {
-        smoa_seq_tokens e = {0, t[0].ids, shared};
-        if ((st = smoa_session_new_seq(s, &base, err)) != SMOA_OK) return st;
-        e.seq = base;
-        if (smoa_session_run(s, &e, 1, err) == SMOA_OK) *prefilled += shared;
-        else shared = 0;
-    } else {
-        shared = 0;
-    }
+/* A shared prefix of the fresh calls' prompts, prefilled once in a base
+ * sequence that they then share; returns its length (0: none). */
+static uint32_t prefill_shared_prefix(smoa_session *s, const call_tokens *t, size_t n, int32_t *base,
+                                      smoa_error *err) {
+    uint32_t shared = common_prefix(t, n);
+    *base = -1;
+    if (shared < MIN_SHARED_PREFIX) return 0;
+    const call_tokens *first = t;
+    while (first->seq >= 0) first++;
+    if (smoa_session_new_seq(s, base, err) != SMOA_OK) return 0;
+    smoa_seq_tokens e = {*base, first->ids, shared};
+    if (smoa_session_run(s, &e, 1, err) == SMOA_OK) return shared;
+    smoa_seq_free(s, *base);
+    *base = -1;
+    return 0;
+}
+
+/* Gives every call a sequence holding its prompt: the rest of a resumed
+ * conversation, or a new one sharing the common prefix; *prefilled counts
+ * the tokens computed. Calls whose prompt cannot fit are marked failed. */
+static smoa_status prefill_all(smoa_session *s, smoa_agent_call *calls, call_tokens *t, size_t n,
+                               uint64_t *prefilled, smoa_error *err) {
+    for (size_t i = 0; i < n; i++) resume_sequence(s, calls[i].resume, &t[i]);
+    int32_t base;
+    uint32_t shared = prefill_shared_prefix(s, t, n, &base, err);
+    *prefilled = shared;
     smoa_seq_tokens *entries = malloc(n * sizeof *entries);
-    if (!entries) st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
+    smoa_status st = entries ? SMOA_OK : smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
     size_t n_entries = 0;
     for (size_t i = 0; st == SMOA_OK && i < n; i++) {
-        if ((st = smoa_session_new_seq(s, &t[i].seq, err)) != SMOA_OK) break;
-        if (shared) smoa_kv_seq_share(&s->pool, &s->seqs[t[i].seq].kv, &s->seqs[base].kv);
+        if (t[i].seq < 0) {
+            if ((st = smoa_session_new_seq(s, &t[i].seq, err)) != SMOA_OK) break;
+            if (shared) smoa_kv_seq_share(&s->pool, &s->seqs[t[i].seq].kv, &s->seqs[base].kv);
+            t[i].cached = shared;
+        }
         if (t[i].n > s->opts.n_ctx) t[i].failed = true;
-        else entries[n_entries++] = (smoa_seq_tokens){t[i].seq, t[i].ids + shared, t[i].n - shared};
+        else entries[n_entries++] = (smoa_seq_tokens){t[i].seq, t[i].ids + t[i].cached, t[i].n - t[i].cached};
     }
     if (base >= 0) smoa_seq_free(s, base);
     if (st == SMOA_OK && n_entries && smoa_session_run(s, entries, n_entries, err) != SMOA_OK) {
@@ -173,6 +237,7 @@ static smoa_status generate_prefilled(smoa_ctx *ctx, smoa_session *s, smoa_agent
         if (!smoa_utf8_repair(text, len, &c->response)) st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
         c->generated_tokens = smoa_generation_n_tokens(g, j);
         c->stop = smoa_generation_stop_reason(g, j);
+        if (cs->keep) keep_sequence(s, &t[which[j]], smoa_generation_tokens(g, j), c->generated_tokens, &c->kept);
     }
     smoa_generation_free(g);
     free(seqs);
@@ -202,7 +267,7 @@ static smoa_status run_calls(smoa_session *s, smoa_run *run, smoa_stage stage, s
     uint64_t prefilled = 0;
     smoa_status st = render_all(s->model, calls, n, &t, err);
     if (st) return st;
-    st = prefill_all(s, t, n, &prefilled, err);
+    st = prefill_all(s, calls, t, n, &prefilled, err);
     if (st == SMOA_OK) st = step(s, calls, t, n, arg, err);
     release(s, t, n);
     double seconds = smoa_now() - t0;

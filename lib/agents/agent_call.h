@@ -1,7 +1,7 @@
 /* agent_call.h - running several agents' model calls as one batch: render
  * each call's messages with the chat template, prefill all prompts
- * together (their common token prefix once, then forked), generate all
- * together, and account tokens and time. */
+ * together (their common token prefix once, then forked; or the rest of a
+ * kept conversation), generate all together, and account tokens and time. */
 #ifndef SMOA_AGENTS_AGENT_CALL_H
 #define SMOA_AGENTS_AGENT_CALL_H
 
@@ -14,12 +14,24 @@
 #include "core/strbuf.h"
 #include "smoa.h"
 
-enum { SMOA_CALL_MAX_MESSAGES = 2 };
+/* A finished call's sequence, kept for a follow-up call on the same
+ * session: the tokens its KV cache holds, in order. */
+typedef struct smoa_call_cache {
+    int32_t seq;
+    int32_t *tokens;             /* [n]                                     */
+    uint32_t n;                  /* 0: nothing kept                         */
+} smoa_call_cache;
 
 typedef struct smoa_agent_call {
     /* in */
     const char *system;          /* NULL: no system message                */
     const char *user;
+    const char *reply;           /* with follow_up: the assistant's answer  */
+    const char *follow_up;       /* to user, and the user's next message    */
+    smoa_call_cache *resume;     /* a kept sequence of this conversation:
+                                    its longest common token prefix with
+                                    this prompt is reused, not recomputed;
+                                    the call takes it over (NULL: none)     */
     uint64_t seed;
     bool own_temperature;        /* use `temperature`, not the settings'    */
     float temperature;
@@ -30,6 +42,8 @@ typedef struct smoa_agent_call {
     uint32_t generated_tokens;
     smoa_stop_reason stop;
     double seconds;
+    smoa_call_cache kept;        /* with settings.keep: the call's sequence
+                                    (n 0 when it could not be kept)         */
 } smoa_agent_call;
 
 typedef struct smoa_call_settings {
@@ -39,6 +53,7 @@ typedef struct smoa_call_settings {
     smoa_token_fn stream;        /* streams call 0's text (the aggregator)  */
     void *user_data;
     const volatile int32_t *cancel;
+    bool keep;                   /* keep each call's sequence (call.kept)   */
 } smoa_call_settings;
 
 /* Runs every call to completion. A call that fails on its own (its prompt
@@ -54,6 +69,8 @@ smoa_status smoa_agents_generate(smoa_ctx *ctx, smoa_session *s, smoa_run *run, 
 smoa_status smoa_agents_score(smoa_session *s, smoa_run *run, smoa_stage stage, smoa_agent_call *calls, size_t n,
                               const int32_t *ids, size_t n_ids, float *out, smoa_error *err);
 
+/* Frees the response; and the kept sequence, which lives in session s. */
 void smoa_agent_call_free(smoa_agent_call *call);
+void smoa_call_cache_release(smoa_session *s, smoa_call_cache *cache);
 
 #endif

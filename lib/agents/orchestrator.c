@@ -39,6 +39,9 @@ typedef struct orchestra {
     smoa_error *err;
     const char *roles[MAX_PROPOSERS];   /* NULL for MoA (no personas)         */
     smoa_strbuf responses[MAX_PROPOSERS]; /* the last layer's answers        */
+    smoa_strbuf systems[MAX_PROPOSERS]; /* ... their prompts' system and user */
+    smoa_strbuf users[MAX_PROPOSERS];   /* messages (user empty: the question) */
+    smoa_call_cache caches[MAX_PROPOSERS]; /* their sequences, for the self judge */
     bool usable[MAX_PROPOSERS];         /* false: the call failed or is empty */
     int32_t kept[MAX_PROPOSERS];        /* indices going forward              */
     char *written_roles[MAX_PROPOSERS]; /* personas the model wrote (owned)   */
@@ -109,7 +112,7 @@ static smoa_status resolve_agents(orchestra *q, smoa_error *err) {
 }
 
 static smoa_status check_options(const smoa_run_options *o, smoa_error *err) {
-    if (o->mode > SMOA_MODE_SMOA || o->judge > SMOA_JUDGE_SCORE || o->moderator > SMOA_MODERATOR_NONE)
+    if (o->mode > SMOA_MODE_SMOA || o->judge > SMOA_JUDGE_SELF || o->moderator > SMOA_MODERATOR_NONE)
         return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "unknown mode, judge or moderator kind");
     if (o->n_proposers < 1 || o->n_proposers > MAX_PROPOSERS || o->k < 1 || o->k > o->n_proposers ||
         o->n_layers < 1 || o->n_layers > MAX_LAYERS)
@@ -159,43 +162,65 @@ static bool proposer_system(orchestra *q, size_t layer, size_t i, smoa_strbuf *o
     return smoa_prompt_synthesis(out, role, kept, q->n_kept, RESPONSE_CLIP_BYTES);
 }
 
-/* The proposers' calls, one batch per session (model), the batches in
- * turn. */
-static smoa_status generate_per_session(orchestra *q, smoa_agent_call *calls, size_t n) {
-    smoa_call_settings cs = {q->o.temperature, q->o.max_tokens, SMOA_STAGE_PROPOSE, NULL, NULL, q->o.cancel};
+/* Runs a batch of calls on session s; members[j] is the index of batch[j]
+ * among all the calls. */
+typedef smoa_status (*batch_fn)(orchestra *q, smoa_session *s, smoa_agent_call *batch, const size_t *members,
+                                size_t m, void *arg);
+
+/* Runs calls in one batch per session (model), the batches in turn;
+ * sessions[i] is call i's. Results (and ownership) go back into calls. */
+static smoa_status per_session(orchestra *q, smoa_session *const *sessions, smoa_agent_call *calls, size_t n,
+                               batch_fn fn, void *arg) {
     bool done[MAX_PROPOSERS] = {false};
     smoa_status st = SMOA_OK;
     for (size_t first = 0; first < n && st == SMOA_OK; first++) {
         if (done[first]) continue;
-        smoa_session *s = q->agents[first].session;
         smoa_agent_call batch[MAX_PROPOSERS];
         size_t members[MAX_PROPOSERS], m = 0;
         for (size_t i = first; i < n; i++)
-            if (!done[i] && q->agents[i].session == s) members[m] = i, batch[m++] = calls[i], done[i] = true;
-        st = smoa_agents_generate(q->ctx, s, q->run, batch, m, &cs, q->err);
-        for (size_t j = 0; j < m; j++) calls[members[j]] = batch[j]; /* results (and ownership) go back */
+            if (!done[i] && sessions[i] == sessions[first]) members[m] = i, batch[m++] = calls[i], done[i] = true;
+        st = fn(q, sessions[first], batch, members, m, arg);
+        for (size_t j = 0; j < m; j++) calls[members[j]] = batch[j];
     }
     return st;
+}
+
+static smoa_status generate_batch(orchestra *q, smoa_session *s, smoa_agent_call *batch, const size_t *members,
+                                  size_t m, void *arg) {
+    (void)members;
+    return smoa_agents_generate(q->ctx, s, q->run, batch, m, arg, q->err);
+}
+
+/* The self judge rates each response in the proposer's own conversation,
+ * so the proposers' sequences are kept until it has. */
+static bool keeps_sequences(const orchestra *q) { return q->o.mode == SMOA_MODE_SMOA && q->o.judge == SMOA_JUDGE_SELF; }
+
+static void release_caches(orchestra *q) {
+    for (size_t i = 0; i < q->o.n_proposers; i++) smoa_call_cache_release(q->agents[i].session, &q->caches[i]);
 }
 
 static smoa_status propose(orchestra *q, size_t layer, json_t *layer_json) {
     size_t n = q->o.n_proposers;
     smoa_agent_call calls[MAX_PROPOSERS] = {0};
-    smoa_strbuf systems[MAX_PROPOSERS] = {0}, users[MAX_PROPOSERS] = {0};
+    smoa_session *sessions[MAX_PROPOSERS];
     smoa_status st = SMOA_OK;
     for (size_t i = 0; i < n && st == SMOA_OK; i++) {
         bool role_in_user = q->roles[i] && !q->o.role_in_system;
-        if (!proposer_system(q, layer, i, &systems[i]) ||
-            (role_in_user && !smoa_prompt_in_role(&users[i], q->question, q->roles[i])))
+        q->systems[i].len = q->users[i].len = 0;
+        if (!proposer_system(q, layer, i, &q->systems[i]) ||
+            (role_in_user && !smoa_prompt_in_role(&q->users[i], q->question, q->roles[i])))
             st = smoa_error_set(q->err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
-        calls[i].system = systems[i].len ? systems[i].data : NULL;
-        calls[i].user = role_in_user ? users[i].data : q->question;
+        calls[i].system = q->systems[i].len ? q->systems[i].data : NULL;
+        calls[i].user = q->users[i].len ? q->users[i].data : q->question;
         calls[i].seed = q->call_seed++;
         calls[i].own_temperature = q->agents[i].temperature >= 0;
         calls[i].temperature = q->agents[i].temperature;
         calls[i].max_tokens = q->agents[i].max_tokens;
+        sessions[i] = q->agents[i].session;
     }
-    if (st == SMOA_OK) st = generate_per_session(q, calls, n);
+    smoa_call_settings cs = {q->o.temperature, q->o.max_tokens, SMOA_STAGE_PROPOSE, NULL, NULL, q->o.cancel,
+                             keeps_sequences(q)};
+    if (st == SMOA_OK) st = per_session(q, sessions, calls, n, generate_batch, &cs);
     json_t *proposers = json_array();
     for (size_t i = 0; i < n; i++) {
         json_t *entry = call_json(&calls[i], (int)i, q->roles[i]);
@@ -204,9 +229,8 @@ static smoa_status propose(orchestra *q, size_t layer, json_t *layer_json) {
         smoa_strbuf_free(&q->responses[i]);
         q->responses[i] = calls[i].response; /* ownership moves */
         calls[i].response = (smoa_strbuf){0};
+        q->caches[i] = calls[i].kept;
         q->usable[i] = q->responses[i].len > 0 && calls[i].stop != SMOA_STOP_ERROR;
-        smoa_strbuf_free(&systems[i]);
-        smoa_strbuf_free(&users[i]);
     }
     json_object_set_new(layer_json, "proposers", proposers);
     return st;
@@ -232,34 +256,69 @@ static int32_t word_token(const smoa_vocab *v, const char *word) {
     return st == SMOA_OK && n >= 1 ? ids[0] : -1;
 }
 
-/* Scoring judge: log-odds of "Yes" over "No" as the first word of the
- * verdict, one prefill per response (batched), then top-k gating. */
-static smoa_status judge_by_score(orchestra *q, const int32_t *cand, size_t n_cand, json_t *judge) {
-    const smoa_vocab *v = q->judge_session->model->vocab;
+/* The tokens "Yes" and "No" start with in s's vocabulary. */
+static smoa_status verdict_ids(const smoa_session *s, int32_t ids[2], smoa_error *err) {
     size_t n_yes, n_no;
     const char *const *yes = smoa_prompt_verdict_words(SMOA_VERDICT_YES, &n_yes);
     const char *const *no = smoa_prompt_verdict_words(SMOA_VERDICT_NO, &n_no);
-    int32_t ids[2] = {word_token(v, yes[0]), word_token(v, no[0])};
+    ids[0] = word_token(s->model->vocab, yes[0]);
+    ids[1] = word_token(s->model->vocab, no[0]);
     if (ids[0] < 0 || ids[0] == ids[1])
-        return smoa_error_set(q->err, SMOA_ERR_UNSUPPORTED, "the vocabulary cannot tell '%s' from '%s'", yes[0], no[0]);
+        return smoa_error_set(err, SMOA_ERR_UNSUPPORTED, "the vocabulary cannot tell '%s' from '%s'", yes[0], no[0]);
+    return SMOA_OK;
+}
+
+/* Logits of "Yes" and "No" after each call's prompt: pair[2i], pair[2i+1]
+ * for call members[j] = i. */
+static smoa_status score_batch(orchestra *q, smoa_session *s, smoa_agent_call *batch, const size_t *members, size_t m,
+                               void *arg) {
+    float *pair = arg, got[MAX_PROPOSERS * 2];
+    int32_t ids[2];
+    smoa_status st = verdict_ids(s, ids, q->err);
+    if (st == SMOA_OK) st = smoa_agents_score(s, q->run, SMOA_STAGE_JUDGE, batch, m, ids, 2, got, q->err);
+    for (size_t j = 0; st == SMOA_OK && j < m; j++) memcpy(&pair[2 * members[j]], &got[2 * j], sizeof got[0] * 2);
+    return st;
+}
+
+/* Candidate c's scoring call: a fresh prompt to the judge model ("score"),
+ * or the verdict question asked in the proposer's own conversation, whose
+ * KV cache is still there ("self"). */
+static bool scoring_call(orchestra *q, int32_t c, smoa_strbuf *user, smoa_agent_call *call) {
+    if (q->o.judge == SMOA_JUDGE_SELF) {
+        *call = (smoa_agent_call){.system = q->systems[c].len ? q->systems[c].data : NULL,
+                                  .user = q->users[c].len ? q->users[c].data : q->question,
+                                  .reply = q->responses[c].data, .follow_up = smoa_prompt_self_verdict(),
+                                  .resume = &q->caches[c]};
+        return true;
+    }
+    if (!smoa_prompt_score(user, q->question, q->responses[c].data, RESPONSE_CLIP_BYTES)) return false;
+    call->user = user->data;
+    return true;
+}
+
+/* Scoring judges: log-odds of "Yes" over "No" as the first word of the
+ * verdict, one prefill per response (batched), then top-k gating. */
+static smoa_status judge_by_score(orchestra *q, const int32_t *cand, size_t n_cand, json_t *judge) {
+    bool self = q->o.judge == SMOA_JUDGE_SELF;
     smoa_agent_call calls[MAX_PROPOSERS] = {0};
     smoa_strbuf users[MAX_PROPOSERS] = {0};
+    smoa_session *sessions[MAX_PROPOSERS];
     smoa_status st = SMOA_OK;
     for (size_t i = 0; i < n_cand && st == SMOA_OK; i++) {
-        if (!smoa_prompt_score(&users[i], q->question, q->responses[cand[i]].data, RESPONSE_CLIP_BYTES))
+        sessions[i] = self ? q->agents[cand[i]].session : q->judge_session;
+        if (!scoring_call(q, cand[i], &users[i], &calls[i]))
             st = smoa_error_set(q->err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
-        calls[i].user = users[i].data;
     }
     float pair[MAX_PROPOSERS * 2], scores[MAX_PROPOSERS], weights[MAX_PROPOSERS];
-    if (st == SMOA_OK)
-        st = smoa_agents_score(q->judge_session, q->run, SMOA_STAGE_JUDGE, calls, n_cand, ids, 2, pair, q->err);
+    if (st == SMOA_OK) st = per_session(q, sessions, calls, n_cand, score_batch, pair);
     json_t *scored = json_array();
     for (size_t i = 0; i < n_cand; i++) {
         /* a response whose scoring prompt did not fit ranks last */
         bool scored_ok = st == SMOA_OK && calls[i].stop != SMOA_STOP_CONTEXT;
         scores[i] = scored_ok ? pair[2 * i] - pair[2 * i + 1] : -INFINITY;
-        json_array_append_new(scored, json_pack("{s:i, s:o}", "agent", cand[i], "yes_minus_no",
-                                                scored_ok ? json_real(scores[i]) : json_null()));
+        json_array_append_new(scored, json_pack("{s:i, s:o, s:i}", "agent", cand[i], "yes_minus_no",
+                                                scored_ok ? json_real(scores[i]) : json_null(), "prompt_tokens",
+                                                (int)calls[i].prompt_tokens));
         smoa_strbuf_free(&users[i]);
     }
     size_t k = q->o.k < n_cand ? q->o.k : n_cand;
@@ -268,7 +327,7 @@ static smoa_status judge_by_score(orchestra *q, const int32_t *cand, size_t n_ca
         st = smoa_session_topk_gating(q->judge_session, scores, 1, (int)n_cand, (int)k, top, weights, q->err);
     q->n_kept = st == SMOA_OK ? k : 0;
     for (size_t j = 0; j < q->n_kept; j++) q->kept[j] = cand[top[j]];
-    json_object_set_new(judge, "kind", json_string("score"));
+    json_object_set_new(judge, "kind", json_string(self ? "self" : "score"));
     json_object_set_new(judge, "scores", scored);
     return st;
 }
@@ -286,7 +345,7 @@ static smoa_status judge_call(orchestra *q, smoa_judge_ask ask, const int32_t *c
     }
     call.user = prompt.data;
     smoa_stage stage = ask == SMOA_JUDGE_ASK_END ? SMOA_STAGE_MODERATE : SMOA_STAGE_JUDGE;
-    smoa_call_settings cs = {q->o.temperature, q->o.judge_max_tokens, stage, NULL, NULL, q->o.cancel};
+    smoa_call_settings cs = {q->o.temperature, q->o.judge_max_tokens, stage, NULL, NULL, q->o.cancel, false};
     smoa_status st = smoa_agents_generate(q->ctx, q->judge_session, q->run, &call, 1, &cs, q->err);
     unsigned fields = ask == SMOA_JUDGE_ASK_SELECT ? SMOA_JUDGE_EXPECT_SELECTION
                       : ask == SMOA_JUDGE_ASK_END  ? SMOA_JUDGE_EXPECT_END
@@ -330,11 +389,12 @@ static smoa_status select_responses(orchestra *q, bool last, bool *judge_says_en
         memcpy(q->kept, cand, n_cand * sizeof *cand);
         q->n_kept = n_cand;
         json_object_set_new(judge, "kind", json_string("none"));
-    } else if (q->o.judge == SMOA_JUDGE_SCORE) {
-        st = judge_by_score(q, cand, n_cand, judge);
-    } else {
+    } else if (q->o.judge == SMOA_JUDGE_GENERATIVE) {
         st = judge_generative(q, cand, n_cand, last, judge_says_end, judge);
+    } else {
+        st = judge_by_score(q, cand, n_cand, judge);
     }
+    release_caches(q);
     json_object_set_new(layer_json, "kept", indices_json(q->kept, q->n_kept));
     return st;
 }
@@ -351,7 +411,7 @@ static smoa_status moderate(orchestra *q, bool judge_says_end, bool *stop, json_
     switch (q->o.moderator) {
     case SMOA_MODERATOR_JUDGE:
         /* its own call when asked, or when the judge scores and so writes no flag */
-        if (q->o.separate_moderator || q->o.judge == SMOA_JUDGE_SCORE) {
+        if (q->o.separate_moderator || q->o.judge != SMOA_JUDGE_GENERATIVE) {
             smoa_judge_result r;
             json_t *mod = json_object();
             st = judge_call(q, SMOA_JUDGE_ASK_END, q->kept, q->n_kept, &r, mod);
@@ -429,7 +489,7 @@ static smoa_status aggregate(orchestra *q, bool from_responses) {
         call.system = system.data;
     }
     smoa_call_settings cs = {q->o.temperature, q->o.aggregator_max_tokens, SMOA_STAGE_AGGREGATE, stream_answer, q,
-                             q->o.cancel};
+                             q->o.cancel, false};
     smoa_status st = q->o.answer_choices ? choose_by_likelihood(q, &call)
                                          : smoa_agents_generate(q->ctx, q->aggregator_session, q->run, &call, 1, &cs,
                                                                 q->err);
@@ -519,7 +579,12 @@ smoa_status smoa_run_query(smoa_ctx *ctx, smoa_session *session, const char *que
     st = set_roles(&q);
     if (st == SMOA_OK && q.o.mode == SMOA_MODE_SINGLE) st = aggregate(&q, false);
     else if (st == SMOA_OK && (st = run_layers(&q)) == SMOA_OK) st = aggregate(&q, true);
-    for (size_t i = 0; i < MAX_PROPOSERS; i++) smoa_strbuf_free(&q.responses[i]);
+    release_caches(&q);
+    for (size_t i = 0; i < MAX_PROPOSERS; i++) {
+        smoa_strbuf_free(&q.responses[i]);
+        smoa_strbuf_free(&q.systems[i]);
+        smoa_strbuf_free(&q.users[i]);
+    }
     for (size_t i = 0; i < q.n_written_roles; i++) free(q.written_roles[i]);
     if (st == SMOA_OK && !smoa_run_finish(q.run)) st = smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
     if (st) {

@@ -455,6 +455,10 @@ bool smoa_prompt_score(smoa_strbuf *out, const char *question, const char *respo
     return writer_end(&w);
 }
 
+const char *smoa_prompt_self_verdict(void) {
+    return "Look again at your answer above. Is it correct and helpful? Answer with one word: Yes or No.";
+}
+
 const char *const *smoa_prompt_verdict_words(smoa_verdict verdict, size_t *n_words) {
     static const char *const yes[] = {"Yes", " Yes"};
     static const char *const no[] = {"No", " No"};

@@ -108,6 +108,10 @@ bool smoa_prompt_judge(smoa_strbuf *out, smoa_judge_ask ask, const char *questio
 bool smoa_prompt_score(smoa_strbuf *out, const char *question, const char *response,
                        size_t max_response_bytes);
 
+/* The self judge's follow-up: asked in the proposer's own conversation,
+ * after its answer, for the same one-word verdict. */
+const char *smoa_prompt_self_verdict(void);
+
 typedef enum smoa_verdict { SMOA_VERDICT_NO = 0, SMOA_VERDICT_YES = 1 } smoa_verdict;
 
 /* The spellings of a verdict to look up as single tokens: {"Yes", " Yes"}

@@ -52,7 +52,7 @@ static smoa_status ask_model(smoa_ctx *ctx, smoa_session *s, smoa_run *run, cons
     smoa_strbuf request = {0};
     if (!smoa_prompt_role_request(&request, task, n)) return smoa_error_set(err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
     smoa_agent_call call = {.user = request.data, .seed = seed};
-    smoa_call_settings cs = {temperature, (uint32_t)(ROLE_TOKENS_EACH * n), SMOA_STAGE_PROPOSE, NULL, NULL, NULL};
+    smoa_call_settings cs = {temperature, (uint32_t)(ROLE_TOKENS_EACH * n), SMOA_STAGE_PROPOSE, NULL, NULL, NULL, false};
     smoa_status st = smoa_agents_generate(ctx, s, run, &call, 1, &cs, err);
     char *parsed[64];
     size_t n_parsed = 0;

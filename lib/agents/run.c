@@ -8,8 +8,13 @@
 
 static const char *const stage_names[SMOA_STAGE_TOTAL] = {"propose", "judge", "moderate", "aggregate"};
 static const char *const mode_names[] = {"single", "moa", "smoa"};
-static const char *const judge_names[] = {"generative", "score"};
+static const char *const judge_names[] = {"generative", "score", "self"};
 static const char *const moderator_names[] = {"judge", "agree-number", "agree-choice", "none"};
+
+#define NAME_OF(names, i) ((i) < sizeof names / sizeof names[0] ? names[i] : "unknown")
+const char *smoa_run_mode_name(uint32_t mode) { return NAME_OF(mode_names, mode); }
+const char *smoa_run_judge_name(uint32_t judge) { return NAME_OF(judge_names, judge); }
+const char *smoa_run_moderator_name(uint32_t moderator) { return NAME_OF(moderator_names, moderator); }
 
 double smoa_now(void) {
     struct timespec ts;
@@ -19,8 +24,8 @@ double smoa_now(void) {
 
 static json_t *options_json(const smoa_run_options *o) {
     return json_pack("{s:s, s:i, s:i, s:i, s:s, s:s, s:b, s:f, s:i, s:i, s:i, s:I, s:i, s:b}", "mode",
-                     mode_names[o->mode], "n", (int)o->n_proposers, "k", (int)o->k, "layers", (int)o->n_layers,
-                     "judge", judge_names[o->judge], "moderator", moderator_names[o->moderator],
+                     smoa_run_mode_name(o->mode), "n", (int)o->n_proposers, "k", (int)o->k, "layers", (int)o->n_layers,
+                     "judge", smoa_run_judge_name(o->judge), "moderator", smoa_run_moderator_name(o->moderator),
                      "separate_moderator", (int)o->separate_moderator, "temperature", (double)o->temperature,
                      "max_tokens", (int)o->max_tokens, "judge_max_tokens", (int)o->judge_max_tokens,
                      "aggregator_max_tokens", (int)o->aggregator_max_tokens, "seed", (json_int_t)o->seed,

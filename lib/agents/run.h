@@ -36,4 +36,9 @@ void smoa_run_count(smoa_run *run, smoa_stage stage, uint64_t prompt_tokens, uin
 
 double smoa_now(void);
 
+/* The names the trace and run.json give the option values. */
+const char *smoa_run_mode_name(uint32_t mode);
+const char *smoa_run_judge_name(uint32_t judge);
+const char *smoa_run_moderator_name(uint32_t moderator);
+
 #endif

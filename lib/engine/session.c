@@ -219,19 +219,24 @@ void smoa_seq_free(smoa_session *s, int32_t seq) {
     s->seqs[seq].alive = false;
 }
 
+void smoa_session_truncate_seq(smoa_session *s, int32_t seq, uint32_t n) {
+    smoa_seq_state *q = &s->seqs[seq];
+    if (n >= q->kv.length) return;
+    q->has_logits = false; /* the logits were those of a dropped token */
+    q->kv.length = n;
+    smoa_kv_seq_trim(&s->pool, &q->kv);
+}
+
 smoa_status smoa_seq_truncate(smoa_ctx *ctx, smoa_session *s, int32_t seq, uint32_t n) {
     if (!ctx) return SMOA_ERR_INVALID_ARGUMENT;
     smoa_error *err = smoa_ctx_begin(ctx);
     if (!s) return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "session is NULL");
     smoa_status st = smoa_session_check_seq(s, seq, err);
     if (st) return st;
-    smoa_seq_state *q = &s->seqs[seq];
-    if (n > q->kv.length)
+    if (n > s->seqs[seq].kv.length)
         return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "cannot truncate sequence %d of %u tokens to %u",
-                              seq, q->kv.length, n);
-    if (n < q->kv.length) q->has_logits = false; /* the logits were those of a dropped token */
-    q->kv.length = n;
-    smoa_kv_seq_trim(&s->pool, &q->kv);
+                              seq, s->seqs[seq].kv.length, n);
+    smoa_session_truncate_seq(s, seq, n);
     return SMOA_OK;
 }
 

@@ -59,6 +59,10 @@ smoa_status smoa_session_new_seq(smoa_session *s, int32_t *out, smoa_error *err)
 smoa_status smoa_session_topk_gating(smoa_session *s, const float *scores, int rows, int n, int k, int32_t *idx,
                                      float *weights, smoa_error *err);
 
+/* Keeps the first n tokens of live sequence seq (no-op when it holds no
+ * more). */
+void smoa_session_truncate_seq(smoa_session *s, int32_t seq, uint32_t n);
+
 /* SMOA_OK when seq names a live sequence of s. */
 smoa_status smoa_session_check_seq(const smoa_session *s, int32_t seq, smoa_error *err);
 

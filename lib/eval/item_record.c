@@ -8,11 +8,10 @@
 
 #define AGENT_NAME_ROLE_BYTES 48 /* a persona is named by its first words */
 
-static const char *const mode_names[] = {"single", "moa", "smoa"};
 
 json_t *smoa_eval_record_new(const char *dataset, const smoa_eval_item *item, smoa_mode mode, const char *scorer) {
     return json_pack("{s:s, s:s, s:s?, s:s, s:s, s:s, s:{s:i, s:i, s:i}, s:i, s:f, s:i, s:[]}", "dataset", dataset,
-                     "item", item->id, "category", item->category, "mode", mode_names[mode], "scorer", scorer,
+                     "item", item->id, "category", item->category, "mode", smoa_run_mode_name(mode), "scorer", scorer,
                      "status", "ok", "tokens", "prompt", 0, "prefill", 0, "generated", 0, "calls", 0, "seconds", 0.0,
                      "layers", 0, "agents");
 }

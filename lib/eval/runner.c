@@ -23,7 +23,6 @@
 #define ALL_MODES ((1u << SMOA_MODE_SINGLE) | (1u << SMOA_MODE_MOA) | (1u << SMOA_MODE_SMOA))
 #define RATING_MAX_TOKENS 192 /* the judge's short explanation and "[[N]]" */
 
-static const char *const mode_names[] = {"single", "moa", "smoa"};
 
 void smoa_eval_options_init_sized(smoa_eval_options *options, size_t size) {
     const smoa_eval_options defaults = {.struct_size = sizeof defaults, .modes = ALL_MODES, .seed = 42,
@@ -59,15 +58,13 @@ static smoa_status check_options(const smoa_eval_options *o, smoa_error *err) {
 
 static json_t *settings_json(const evaluation *e) {
     static const char *const scorers[] = {"auto", "generate", "likelihood"};
-    static const char *const judges[] = {"generative", "score"};
-    static const char *const moderators[] = {"judge", "agree-number", "agree-choice", "none"};
     const smoa_run_options *r = &e->run;
     return json_pack("{s:s?, s:s, s:I, s:s, s:s, s:i, s:i, s:i, s:f, s:i, s:s, s:i, s:i, s:b, s:b}", "model",
                      e->o.model_name, "library", smoa_version(), "seed", (json_int_t)e->o.seed, "scorer",
                      scorers[e->o.scorer], "moderator",
-                     e->o.moderator < 0 ? "by data set" : moderators[e->o.moderator], "n", (int)r->n_proposers, "k",
+                     e->o.moderator < 0 ? "by data set" : smoa_run_moderator_name((uint32_t)e->o.moderator), "n", (int)r->n_proposers, "k",
                      (int)r->k, "layers", (int)r->n_layers, "temperature", (double)r->temperature, "max_tokens",
-                     (int)r->max_tokens, "judge", judges[r->judge], "judge_max_tokens", (int)r->judge_max_tokens,
+                     (int)r->max_tokens, "judge", smoa_run_judge_name(r->judge), "judge_max_tokens", (int)r->judge_max_tokens,
                      "aggregator_max_tokens", (int)r->aggregator_max_tokens, "separate_moderator",
                      (int)r->separate_moderator, "role_in_system", (int)r->role_in_system);
 }
@@ -206,7 +203,7 @@ static smoa_status rate_turn(evaluation *e, const smoa_eval_item *item, size_t t
         return smoa_error_set(e->err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
     }
     smoa_agent_call call = {.user = prompt, .seed = e->o.seed};
-    smoa_call_settings cs = {0.0f, RATING_MAX_TOKENS, SMOA_STAGE_JUDGE, NULL, NULL, e->o.cancel};
+    smoa_call_settings cs = {0.0f, RATING_MAX_TOKENS, SMOA_STAGE_JUDGE, NULL, NULL, e->o.cancel, false};
     smoa_session *judge = e->run.judge_session ? e->run.judge_session : e->session;
     smoa_status st = smoa_agents_generate(e->ctx, judge, scratch, &call, 1, &cs, e->err);
     *rating = NAN;
@@ -342,7 +339,7 @@ static smoa_status run_items(evaluation *e, const size_t *order, size_t n_select
         for (int mode = 0; mode <= SMOA_MODE_SMOA; mode++) {
             if (!(e->o.modes & (1u << mode))) continue;
             if (e->o.cancel && *e->o.cancel) return smoa_error_set(e->err, SMOA_ERR_CANCELLED, "cancelled");
-            const smoa_eval_done *done = smoa_eval_results_find(&e->results, e->ds->name, item->id, mode_names[mode]);
+            const smoa_eval_done *done = smoa_eval_results_find(&e->results, e->ds->name, item->id, smoa_run_mode_name(mode));
             if (done) continue; /* counted at the start */
             json_t *record = NULL;
             smoa_status st = run_pair(e, item, (smoa_mode)mode, &record);
@@ -365,7 +362,7 @@ static void count_resumed(evaluation *e, const size_t *order, size_t n_selected)
             if (!(e->o.modes & (1u << mode))) continue;
             e->progress.total++;
             const smoa_eval_done *d =
-                smoa_eval_results_find(&e->results, e->ds->name, e->ds->items[order[i]].id, mode_names[mode]);
+                smoa_eval_results_find(&e->results, e->ds->name, e->ds->items[order[i]].id, smoa_run_mode_name(mode));
             if (!d) continue;
             e->progress.done++;
             e->progress.resumed++;
@@ -418,7 +415,7 @@ smoa_status smoa_eval_run(smoa_ctx *ctx, smoa_session *session, const smoa_eval_
     if (st || (st = check_options(&e.o, err))) return st;
     smoa_run_options_init(&e.run);
     if (e.o.run && (st = smoa_options_read(&e.run, sizeof e.run, e.o.run, "smoa_run_options", err))) return st;
-    if (e.run.judge > SMOA_JUDGE_SCORE) /* named in run.json before any query checks the rest */
+    if (e.run.judge > SMOA_JUDGE_SELF) /* named in run.json before any query checks the rest */
         return smoa_error_set(err, SMOA_ERR_INVALID_ARGUMENT, "unknown judge kind %u", e.run.judge);
     e.progress.struct_size = sizeof e.progress;
     st = evaluate(&e);

@@ -145,7 +145,7 @@ _DETOKENIZE_CONTINUATION = 1 << 1
 # The names run() and evaluate() take, in the order of the C enums smoa_mode,
 # smoa_judge_kind, smoa_moderator_kind and smoa_eval_scorer.
 _MODES = ("single", "moa", "smoa")
-_JUDGES = ("generative", "score")
+_JUDGES = ("generative", "score", "self")
 _MODERATORS = ("judge", "number", "choice", "none")
 _SCORERS = ("auto", "generate", "likelihood")
 
@@ -892,8 +892,9 @@ class Session:
         options (keyword arguments, shared with evaluate()):
         n=4: proposers (at most 16). k=2: responses kept per layer.
         layers=2: proposer rounds (at most 8). judge="generative" (a judge
-        call writes its choice) or "score" (one prompt per response, ranked
-        by P(yes)). separate_moderator=False: ask the generative judge's
+        call writes its choice), "score" (one prompt per response, ranked
+        by P(yes)) or "self" (P(yes) asked in each proposer's own
+        conversation, reusing its KV cache). separate_moderator=False: ask the generative judge's
         moderator in a call of its own. temperature=0.7: every call's.
         max_tokens=256: per proposer response; judge_max_tokens and
         aggregator_max_tokens default to max_tokens. roles: n personas for

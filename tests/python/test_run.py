@@ -116,7 +116,7 @@ class CallCountTest(RunCase):
 
 class ResultTest(RunCase):
     def test_kept_lists_are_valid(self):
-        for judge in ("generative", "score"):
+        for judge in ("generative", "score", "self"):
             for seed in range(3):
                 result = self.run_query(judge=judge, moderator="none", n=4, k=2, seed=seed)
                 for layer in result.trace["layers"]:
@@ -124,7 +124,7 @@ class ResultTest(RunCase):
                     self.assertTrue(1 <= len(kept) <= 2, kept)
                     self.assertEqual(len(set(kept)), len(kept), kept)
                     self.assertTrue(set(kept) <= set(range(4)), kept)
-                    if judge == "score":  # the top k of the scores
+                    if judge != "generative":  # the top k of the scores
                         scores = {s["agent"]: s["yes_minus_no"] for s in layer["judge"]["scores"]}
                         self.assertEqual(len(kept), 2)
                         self.assertGreaterEqual(min(scores[i] for i in kept),

@@ -1,7 +1,8 @@
 /* test_orchestrator.c - single, MoA and SMoA runs on a small synthetic
  * model (its answers are noise, which is what exercises the judge's
  * fallbacks): call counts, k of n kept at every layer, MoA keeping all,
- * determinism, a failing agent dropped, bad options refused. */
+ * determinism, the self judge reusing the proposers' KV caches, a failing
+ * agent dropped, bad options refused. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "engine/session.h"
 #include "smoa.h"
 
 static char model_path[] = "/tmp/smoa_test_orchestrator_XXXXXX";
@@ -174,6 +176,53 @@ static void test_same_seed_same_run(void **state) {
     smoa_session_destroy(s);
 }
 
+static uint32_t live_sequences(const smoa_session *s) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->opts.n_seq_max; i++) n += s->seqs[i].alive;
+    return n;
+}
+
+static json_int_t cost_of(json_t *trace, const char *stage, const char *field) {
+    return json_integer_value(json_object_get(json_object_get(json_object_get(trace, "cost"), stage), field));
+}
+
+/* The self judge asks each proposer, in its own conversation, whether its
+ * answer is right: k of n kept per layer, one score per response, and the
+ * judge computes only the question, not the conversations again. */
+static void test_self_judge_reuses_conversations(void **state) {
+    (void)state;
+    smoa_session *s = new_session(2048);
+    smoa_run_options o = small_options(SMOA_MODE_SMOA);
+    o.judge = SMOA_JUDGE_SELF;
+    o.moderator = SMOA_MODERATOR_NONE;
+    json_t *t = run_trace(s, &o, NULL), *again = run_trace(s, &o, NULL);
+    assert_int_equal(live_sequences(s), 0); /* every kept conversation given back */
+    json_t *layers = json_object_get(t, "layers");
+    assert_int_equal(json_array_size(layers), 2);
+    json_int_t conversations = 0;
+    for (size_t l = 0; l < 2; l++) {
+        json_t *layer = json_array_get(layers, l), *judge = json_object_get(layer, "judge");
+        assert_string_equal(json_string_value(json_object_get(judge, "kind")), "self");
+        assert_int_equal(json_array_size(json_object_get(judge, "scores")), 4);
+        assert_int_equal(json_array_size(json_object_get(layer, "kept")), 2);
+        assert_kept_valid(layer, 4, 2);
+        assert_true(json_equal(json_object_get(layer, "kept"),
+                               json_object_get(json_array_get(json_object_get(again, "layers"), l), "kept")));
+        json_t *proposers = json_object_get(layer, "proposers");
+        for (size_t i = 0; i < 4; i++) {
+            json_t *p = json_array_get(proposers, i);
+            conversations += json_integer_value(json_object_get(p, "prompt_tokens"));
+        }
+    }
+    assert_int_equal(cost_of(t, "judge", "calls"), 8); /* one score per response */
+    assert_int_equal(total_calls(t), 4 + 4 + 4 + 4 + 1);
+    /* each verdict prompt holds its proposer's prompt, reused from the cache */
+    assert_true(cost_of(t, "judge", "prefill_tokens") + conversations <= cost_of(t, "judge", "prompt_tokens"));
+    json_decref(t);
+    json_decref(again);
+    smoa_session_destroy(s);
+}
+
 /* One proposer's role is too long for the context: its call fails, its
  * response is dropped, the run still answers. */
 static void test_failing_agent_is_dropped(void **state) {
@@ -280,6 +329,15 @@ static void test_agents_on_two_models(void **state) {
     assert_int_equal(total_calls(trace), 3 + 1 + 1); /* proposers, judge, aggregator */
     json_decref(trace);
 
+    o.judge = SMOA_JUDGE_SELF; /* each proposer scored on its own model */
+    trace = run_trace(a, &o, NULL);
+    json_t *scores = json_object_get(json_object_get(json_array_get(json_object_get(trace, "layers"), 0), "judge"),
+                                     "scores");
+    assert_int_equal(json_array_size(scores), 3);
+    for (size_t i = 0; i < 3; i++) assert_true(json_is_real(json_object_get(json_array_get(scores, i), "yes_minus_no")));
+    assert_int_equal(live_sequences(a) + live_sequences(b), 0);
+    json_decref(trace);
+
     o.judge = SMOA_JUDGE_SCORE; /* scores 3 prompts at once: b holds only 3 sequences */
     smoa_run *run = NULL;
     assert_int_equal(smoa_run_query(ctx, a, "What is 6 times 7?", &o, &run), SMOA_ERR_INVALID_ARGUMENT);
@@ -316,6 +374,7 @@ int main(void) {
         cmocka_unit_test(test_moa_passes_all_responses),
         cmocka_unit_test(test_single_is_one_call),
         cmocka_unit_test(test_same_seed_same_run),
+        cmocka_unit_test(test_self_judge_reuses_conversations),
         cmocka_unit_test(test_failing_agent_is_dropped),
         cmocka_unit_test(test_choice_by_likelihood),
         cmocka_unit_test(test_agents_on_two_models),

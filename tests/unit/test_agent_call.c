@@ -1,0 +1,172 @@
+/* test_agent_call.c - batched agent calls on a small synthetic model: a
+ * follow-up question asked in a kept conversation (the self judge's path)
+ * reuses the conversation's KV cache and gives the same logits as the whole
+ * conversation prefilled from scratch; kept sequences are released. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "agents/agent_call.h"
+#include "agents/run.h"
+#include "core/context.h"
+#include "engine/session.h"
+#include "smoa.h"
+
+#define N_CALLS 3
+#define N_IDS 32 /* logits compared: token ids 0..31 */
+
+static char model_path[] = "/tmp/smoa_test_agent_call_XXXXXX";
+static smoa_ctx *ctx;
+static smoa_model *model;
+
+static int setup(void **state) {
+    (void)state;
+    close(mkstemp(model_path));
+    smoa_synthetic_options o;
+    smoa_synthetic_options_init(&o);
+    o.n_vocab = 512, o.n_embd = 64, o.n_layer = 2, o.n_head = 4, o.n_head_kv = 2, o.n_ff = 128, o.n_ctx = 1024;
+    o.weight_type = 8; /* Q8_0 */
+    o.seed = 11;
+    if (smoa_ctx_create(NULL, &ctx) || smoa_synthetic_write(ctx, model_path, &o) ||
+        smoa_model_load(ctx, model_path, NULL, &model))
+        return -1;
+    return 0;
+}
+
+static int teardown(void **state) {
+    (void)state;
+    smoa_model_free(model);
+    smoa_ctx_destroy(ctx);
+    unlink(model_path);
+    return 0;
+}
+
+static smoa_session *new_session(void) {
+    smoa_session_options so;
+    smoa_session_options_init(&so);
+    so.n_seq_max = 8;
+    so.n_ctx = 1024;
+    so.n_threads = 1;
+    smoa_session *s = NULL;
+    if (smoa_session_create(ctx, model, &so, &s)) fail_msg("session: %s", smoa_ctx_last_error(ctx));
+    return s;
+}
+
+static uint32_t live_sequences(const smoa_session *s) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s->opts.n_seq_max; i++) n += s->seqs[i].alive;
+    return n;
+}
+
+static const char *const questions[N_CALLS] = {"What is 6 times 7?", "Name a colour.", "Why is the sky blue?"};
+
+/* Generates one answer per question with their sequences kept. */
+static void generate_kept(smoa_session *s, smoa_run *run, smoa_agent_call *calls, bool keep) {
+    smoa_call_settings cs = {0.8f, 20, SMOA_STAGE_PROPOSE, NULL, NULL, NULL, keep};
+    for (size_t i = 0; i < N_CALLS; i++) calls[i] = (smoa_agent_call){.user = questions[i], .seed = 7 + i};
+    smoa_status st = smoa_agents_generate(ctx, s, run, calls, N_CALLS, &cs, &ctx->error);
+    if (st) fail_msg("generate: %s", ctx->error.message);
+}
+
+static smoa_agent_call follow_up(const smoa_agent_call *answered, size_t i, smoa_call_cache *resume) {
+    return (smoa_agent_call){.user = questions[i], .reply = answered->response.data ? answered->response.data : "",
+                             .follow_up = "Is that right? Yes or No.", .resume = resume};
+}
+
+static void test_resumed_follow_up_equals_fresh_prefill(void **state) {
+    (void)state;
+    smoa_session *s = new_session();
+    smoa_run_options o;
+    smoa_run_options_init(&o);
+    smoa_run *run = smoa_run_new("q", &o);
+    assert_non_null(run);
+    smoa_agent_call answers[N_CALLS];
+    generate_kept(s, run, answers, true);
+    assert_int_equal(live_sequences(s), N_CALLS); /* one kept per call, nothing else */
+    for (size_t i = 0; i < N_CALLS; i++) {
+        assert_true(answers[i].kept.n > 0);
+        assert_int_equal(smoa_seq_length(s, answers[i].kept.seq), answers[i].kept.n);
+        /* the prompt, then every generated token but the last (never decoded) */
+        assert_int_equal(answers[i].kept.n, answers[i].prompt_tokens + answers[i].generated_tokens - 1);
+    }
+
+    int32_t ids[N_IDS];
+    for (int32_t j = 0; j < N_IDS; j++) ids[j] = j;
+    smoa_agent_call resumed[N_CALLS], fresh[N_CALLS];
+    float got[N_CALLS * N_IDS], want[N_CALLS * N_IDS];
+    uint32_t reused_at_least = 0;
+    for (size_t i = 0; i < N_CALLS; i++) {
+        resumed[i] = follow_up(&answers[i], i, &answers[i].kept);
+        fresh[i] = follow_up(&answers[i], i, NULL);
+        reused_at_least += answers[i].prompt_tokens; /* the question's prompt is a prefix of the follow-up's */
+    }
+    smoa_cost before = run->cost[SMOA_STAGE_JUDGE];
+    assert_int_equal(smoa_agents_score(s, run, SMOA_STAGE_JUDGE, resumed, N_CALLS, ids, N_IDS, got, &ctx->error),
+                     SMOA_OK);
+    uint64_t resumed_prefill = run->cost[SMOA_STAGE_JUDGE].prefill_tokens - before.prefill_tokens;
+    uint64_t prompt_total = run->cost[SMOA_STAGE_JUDGE].prompt_tokens - before.prompt_tokens;
+    for (size_t i = 0; i < N_CALLS; i++) assert_int_equal(answers[i].kept.n, 0); /* taken over */
+    assert_int_equal(live_sequences(s), 0);                                    /* and released */
+    assert_true(resumed_prefill + reused_at_least <= prompt_total);
+
+    before = run->cost[SMOA_STAGE_JUDGE];
+    assert_int_equal(smoa_agents_score(s, run, SMOA_STAGE_JUDGE, fresh, N_CALLS, ids, N_IDS, want, &ctx->error),
+                     SMOA_OK);
+    assert_true(run->cost[SMOA_STAGE_JUDGE].prefill_tokens - before.prefill_tokens > resumed_prefill);
+    for (size_t i = 0; i < N_CALLS; i++) {
+        assert_int_equal(resumed[i].prompt_tokens, fresh[i].prompt_tokens);
+        float worst = 0, scale = 0;
+        for (size_t j = 0; j < N_IDS; j++) {
+            float w = want[i * N_IDS + j], g = got[i * N_IDS + j];
+            assert_true(isfinite(g) && isfinite(w));
+            worst = fmaxf(worst, fabsf(g - w));
+            scale = fmaxf(scale, fabsf(w));
+        }
+        if (worst > 1e-4f * fmaxf(scale, 1.0f)) fail_msg("call %zu: logits differ by %g (scale %g)", i, worst, scale);
+    }
+    for (size_t i = 0; i < N_CALLS; i++) smoa_agent_call_free(&answers[i]);
+    smoa_run_free(run);
+    smoa_session_destroy(s);
+}
+
+/* Without keep nothing outlives the batch; a kept sequence given back frees
+ * its sequence. */
+static void test_sequences_released(void **state) {
+    (void)state;
+    smoa_session *s = new_session();
+    smoa_run_options o;
+    smoa_run_options_init(&o);
+    smoa_run *run = smoa_run_new("q", &o);
+    smoa_agent_call calls[N_CALLS];
+    generate_kept(s, run, calls, false);
+    assert_int_equal(live_sequences(s), 0);
+    for (size_t i = 0; i < N_CALLS; i++) {
+        assert_int_equal(calls[i].kept.n, 0);
+        smoa_agent_call_free(&calls[i]);
+    }
+    generate_kept(s, run, calls, true);
+    for (size_t i = 0; i < N_CALLS; i++) {
+        smoa_call_cache_release(s, &calls[i].kept);
+        smoa_call_cache_release(s, &calls[i].kept); /* twice is harmless */
+        smoa_agent_call_free(&calls[i]);
+    }
+    assert_int_equal(live_sequences(s), 0);
+    smoa_run_free(run);
+    smoa_session_destroy(s);
+}
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_resumed_follow_up_equals_fresh_prefill),
+        cmocka_unit_test(test_sequences_released),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
