@@ -20,7 +20,8 @@
  *             weight once) per step time, also as a fraction of the copy
  *             bandwidth.
  * Each figure is the median of --reps runs (default 3) after a warm-up.
- * Without a CUDA device it says so and exits with 77. */
+ * Without a usable CUDA device it says why and exits with 77 (1 when
+ * SMOA_REQUIRE_GPU is set). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -482,8 +483,12 @@ static options parse_options(int argc, char **argv) {
 int main(int argc, char **argv) {
     options o = parse_options(argc, argv);
     if (smoa_cuda_device_count() == 0) {
-        fprintf(stderr, "bench_gpu: no CUDA device is visible (driver missing, or no GPU); nothing to measure\n");
-        return EXIT_NO_DEVICE;
+        int n = 0;
+        cudaError_t e = cudaGetDeviceCount(&n);
+        fprintf(stderr, "bench_gpu: no usable CUDA device (%s); nothing to measure\n",
+                e == cudaSuccess ? "none found" : cudaGetErrorString(e));
+        /* bench/gpu-check.sh sets SMOA_REQUIRE_GPU where nvidia-smi lists one */
+        return getenv("SMOA_REQUIRE_GPU") ? 1 : EXIT_NO_DEVICE;
     }
     print_device();
     double copy_gbs = copy_bandwidth(o.reps);

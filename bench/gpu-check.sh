@@ -18,6 +18,9 @@
 #                          unpacked into the build directory when the machine
 #                          lacks them; default: $ROOT/.gpu-debs when it exists
 #   SMOA_COMMIT            the commit to report where the tree has no .git
+# Once nvidia-smi lists a GPU, SMOA_REQUIRE_GPU=1 is exported: a GPU test or
+# bench_gpu that then finds no usable device (a driver older than nvcc, say)
+# fails instead of skipping, so such a run cannot pass as "all skipped".
 # Exit status: 0 when every step passed, 1 otherwise (no GPU included).
 set -uo pipefail
 
@@ -248,6 +251,7 @@ if ((!BUILD_ONLY)) && ! gpu_present; then
     say "no NVIDIA GPU is visible (nvidia-smi is missing or lists none): nothing to check here"
     exit 1
 fi
+((BUILD_ONLY)) || export SMOA_REQUIRE_GPU=1
 if [[ -e $BUILD && ! -e $BUILD/CMakeCache.txt && -n $(ls -A "$BUILD") ]]; then
     say "$BUILD is not empty and holds no earlier build: refusing to remove it"
     exit 1

@@ -328,13 +328,15 @@ static smoa_status cuda_forward(smoa_backend *be, const smoa_batch *b, float *lo
 }
 
 // Gating of a handful of host scores: a round trip through scratch device
-// buffers on the backend's stream (the kernel checks the shape).
+// buffers on the backend's stream.
 static smoa_status cuda_topk_gating(smoa_backend *be, const float *scores, int rows, int n, int k, int32_t *idx,
                                     float *weights, smoa_error *err) {
     size_t in_bytes = (size_t)rows * n * sizeof(float), out = (size_t)rows * k;
     float *d_scores = nullptr, *d_weights = nullptr;
     int32_t *d_idx = nullptr;
-    smoa_status st = smoa_cuda_check(cudaSetDevice(be->device), "cudaSetDevice", err);
+    // The shape first: a bad k or rows would otherwise size the buffers.
+    smoa_status st = smoa_cuda_topk_gating_check(rows, n, k, err);
+    if (st == SMOA_OK) st = smoa_cuda_check(cudaSetDevice(be->device), "cudaSetDevice", err);
     if (st == SMOA_OK) st = smoa_cuda_check(cudaMalloc(&d_scores, in_bytes), "cudaMalloc (gating scores)", err);
     if (st == SMOA_OK) st = smoa_cuda_check(cudaMalloc(&d_idx, out * sizeof(int32_t)), "cudaMalloc (gating idx)", err);
     if (st == SMOA_OK) st = smoa_cuda_check(cudaMalloc(&d_weights, out * sizeof(float)), "cudaMalloc (gating weights)", err);

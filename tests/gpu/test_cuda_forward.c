@@ -16,9 +16,10 @@
  * the CPU keeps activations f32 too, so only the GEMM's f16 activations
  * (prefill) and the order of the sums differ: 2e-2, a tighter check of the
  * kernels' arithmetic that quantization noise cannot hide. The error is
- * per row: max over the row of |cuda - cpu| / max |cpu|. Batched vs single
- * on CUDA: the same kernels with the same per-token sums; only the
- * attention's key split can differ with the batch size: 1e-4. */
+ * per row: max over the row of |cuda - cpu| / max |cpu|. The hidden states
+ * (after the output norm, the logits' input) are held to the same bounds.
+ * Batched vs single on CUDA: the same kernels with the same per-token sums;
+ * only the attention's key split can differ with the batch size: 1e-4. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -54,7 +55,7 @@ typedef struct loaded_model {
     char path[64];
     smoa_ctx *ctx;
     smoa_model *model;
-    int n_vocab;
+    int n_vocab, n_embd;
 } loaded_model;
 
 static void load_model(const model_case *c, loaded_model *out) {
@@ -78,6 +79,7 @@ static void load_model(const model_case *c, loaded_model *out) {
     if (smoa_synthetic_write(out->ctx, out->path, &o) || smoa_model_load(out->ctx, out->path, NULL, &out->model))
         fail_msg("%s: %s", c->name, smoa_ctx_last_error(out->ctx));
     out->n_vocab = (int)smoa_model_n_vocab(out->model);
+    out->n_embd = (int)smoa_model_n_embd(out->model);
 }
 
 static void unload_model(loaded_model *m) {
@@ -103,7 +105,7 @@ static void random_tokens(int32_t *t, int n) {
     for (int i = 0; i < n; i++) t[i] = uniform_int(0, 255);
 }
 
-/* max |a - b| / max |b| over one row of logits; infinite for a NaN. */
+/* max |a - b| / max |b| over one output row; infinite for a NaN. */
 static double logits_error(const float *a, const float *b, int n) {
     assert_non_null(a);
     assert_non_null(b);
@@ -116,11 +118,22 @@ static double logits_error(const float *a, const float *b, int n) {
     return worst;
 }
 
-static double worst_seq_error(const smoa_session *a, const smoa_session *b, const int32_t *seqs, int n, int n_vocab) {
+/* A sequence's output row: smoa_seq_logits or smoa_seq_hidden. */
+typedef const float *(*seq_row_fn)(const smoa_session *s, int32_t seq);
+
+/* The worst logits_error over the sequences' rows of width values. */
+static double worst_seq_error(seq_row_fn row, const smoa_session *a, const smoa_session *b, const int32_t *seqs,
+                              int n, int width) {
     double worst = 0;
-    for (int i = 0; i < n; i++)
-        worst = fmax(worst, logits_error(smoa_seq_logits(a, seqs[i]), smoa_seq_logits(b, seqs[i]), n_vocab));
+    for (int i = 0; i < n; i++) worst = fmax(worst, logits_error(row(a, seqs[i]), row(b, seqs[i]), width));
     return worst;
+}
+
+/* Logits and hidden states, each against its own largest value. */
+static double worst_output_error(const loaded_model *m, const smoa_session *a, const smoa_session *b,
+                                 const int32_t *seqs, int n) {
+    return fmax(worst_seq_error(smoa_seq_logits, a, b, seqs, n, m->n_vocab),
+                worst_seq_error(smoa_seq_hidden, a, b, seqs, n, m->n_embd));
 }
 
 static void run_or_fail(loaded_model *m, smoa_status st) {
@@ -156,16 +169,16 @@ static void check_against_cpu(void **state) {
         if (smoa_session_run(sessions[k], entries, N_PROMPTS, &err)) fail_msg("batch of prompts: %s", err.message);
         run_or_fail(&m, smoa_prefill(m.ctx, sessions[k], seqs[3], single, SINGLE_PROMPT_LENGTH));
     }
-    worst = fmax(worst, worst_seq_error(gpu, cpu, seqs, N_SEQS, m.n_vocab));
+    worst = fmax(worst, worst_output_error(&m, gpu, cpu, seqs, N_SEQS));
     for (int step = 0; step < N_STEPS; step++) {
         int32_t tokens[N_SEQS];
         random_tokens(tokens, N_SEQS);
         for (int k = 0; k < 2; k++) run_or_fail(&m, smoa_decode(m.ctx, sessions[k], seqs, tokens, N_SEQS));
-        worst = fmax(worst, worst_seq_error(gpu, cpu, seqs, N_SEQS, m.n_vocab));
+        worst = fmax(worst, worst_output_error(&m, gpu, cpu, seqs, N_SEQS));
     }
-    printf("%s: CUDA vs CPU logits, max relative error %.3g\n", c->name, worst);
+    printf("%s: CUDA vs CPU logits and hidden states, max relative error %.3g\n", c->name, worst);
     if (!(worst <= c->tolerance))
-        fail_msg("%s: CUDA logits differ from the CPU's by %g (bound %g)", c->name, worst, c->tolerance);
+        fail_msg("%s: CUDA outputs differ from the CPU's by %g (bound %g)", c->name, worst, c->tolerance);
 
     smoa_session_destroy(cpu);
     smoa_session_destroy(gpu);
@@ -204,7 +217,7 @@ static void test_batched_decode_matches_single(void **state) {
         run_or_fail(&m, smoa_decode(m.ctx, batched, seqs, tokens, N_SEQS));
         for (int i = 0; i < N_SEQS; i++) run_or_fail(&m, smoa_decode(m.ctx, single, &seqs[i], &tokens[i], 1));
         run_or_fail(&m, smoa_decode(m.ctx, single, &fresh, &tokens[3], 1));
-        worst = fmax(worst, worst_seq_error(batched, single, seqs, N_SEQS, m.n_vocab));
+        worst = fmax(worst, worst_output_error(&m, batched, single, seqs, N_SEQS));
         fork_vs_fresh = fmax(fork_vs_fresh, logits_error(smoa_seq_logits(single, seqs[3]),
                                                          smoa_seq_logits(single, fresh), m.n_vocab));
     }
