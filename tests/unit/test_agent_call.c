@@ -17,53 +17,30 @@
 #include "agents/agent_call.h"
 #include "agents/run.h"
 #include "core/context.h"
-#include "engine/session.h"
+#include "small_model.h"
 #include "smoa.h"
 
 #define N_CALLS 3
 #define N_IDS 32 /* logits compared: token ids 0..31 */
 
-static char model_path[] = "/tmp/smoa_test_agent_call_XXXXXX";
-static smoa_ctx *ctx;
-static smoa_model *model;
-
 static int setup(void **state) {
     (void)state;
-    close(mkstemp(model_path));
-    smoa_synthetic_options o;
-    smoa_synthetic_options_init(&o);
-    o.n_vocab = 512, o.n_embd = 64, o.n_layer = 2, o.n_head = 4, o.n_head_kv = 2, o.n_ff = 128, o.n_ctx = 1024;
-    o.weight_type = 8; /* Q8_0 */
-    o.seed = 11;
-    if (smoa_ctx_create(NULL, &ctx) || smoa_synthetic_write(ctx, model_path, &o) ||
-        smoa_model_load(ctx, model_path, NULL, &model))
-        return -1;
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    smoa_model_free(model);
-    smoa_ctx_destroy(ctx);
-    unlink(model_path);
-    return 0;
+    return small_model_setup(11);
 }
 
 static smoa_session *new_session(void) {
-    smoa_session_options so;
-    smoa_session_options_init(&so);
-    so.n_seq_max = 8;
-    so.n_ctx = 1024;
-    so.n_threads = 1;
-    smoa_session *s = NULL;
-    if (smoa_session_create(ctx, model, &so, &s)) fail_msg("session: %s", smoa_ctx_last_error(ctx));
+    smoa_session *s = small_session(1024);
+    if (!s) fail_msg("session: %s", smoa_ctx_last_error(ctx));
     return s;
 }
 
-static uint32_t live_sequences(const smoa_session *s) {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < s->opts.n_seq_max; i++) n += s->seqs[i].alive;
-    return n;
+/* The account the calls' tokens go to. */
+static smoa_run *new_run(void) {
+    smoa_run_options o;
+    smoa_run_options_init(&o);
+    smoa_run *run = smoa_run_new("q", &o);
+    assert_non_null(run);
+    return run;
 }
 
 static const char *const questions[N_CALLS] = {"What is 6 times 7?", "Name a colour.", "Why is the sky blue?"};
@@ -84,10 +61,7 @@ static smoa_agent_call follow_up(const smoa_agent_call *answered, size_t i, smoa
 static void test_resumed_follow_up_equals_fresh_prefill(void **state) {
     (void)state;
     smoa_session *s = new_session();
-    smoa_run_options o;
-    smoa_run_options_init(&o);
-    smoa_run *run = smoa_run_new("q", &o);
-    assert_non_null(run);
+    smoa_run *run = new_run();
     smoa_agent_call answers[N_CALLS];
     generate_kept(s, run, answers, true);
     assert_int_equal(live_sequences(s), N_CALLS); /* one kept per call, nothing else */
@@ -142,9 +116,7 @@ static void test_resumed_follow_up_equals_fresh_prefill(void **state) {
 static void test_sequences_released(void **state) {
     (void)state;
     smoa_session *s = new_session();
-    smoa_run_options o;
-    smoa_run_options_init(&o);
-    smoa_run *run = smoa_run_new("q", &o);
+    smoa_run *run = new_run();
     smoa_agent_call calls[N_CALLS];
     generate_kept(s, run, calls, false);
     assert_int_equal(live_sequences(s), 0);
@@ -168,5 +140,5 @@ int main(void) {
         cmocka_unit_test(test_resumed_follow_up_equals_fresh_prefill),
         cmocka_unit_test(test_sequences_released),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, small_model_teardown);
 }

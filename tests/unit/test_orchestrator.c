@@ -15,43 +15,17 @@
 
 #include <cmocka.h>
 
-#include "engine/session.h"
+#include "small_model.h"
 #include "smoa.h"
-
-static char model_path[] = "/tmp/smoa_test_orchestrator_XXXXXX";
-static smoa_ctx *ctx;
-static smoa_model *model;
 
 static int setup(void **state) {
     (void)state;
-    close(mkstemp(model_path));
-    smoa_synthetic_options o;
-    smoa_synthetic_options_init(&o);
-    o.n_vocab = 512, o.n_embd = 64, o.n_layer = 2, o.n_head = 4, o.n_head_kv = 2, o.n_ff = 128, o.n_ctx = 2048;
-    o.weight_type = 8; /* Q8_0 */
-    o.seed = 3;
-    if (smoa_ctx_create(NULL, &ctx) || smoa_synthetic_write(ctx, model_path, &o) ||
-        smoa_model_load(ctx, model_path, NULL, &model))
-        return -1;
-    return 0;
-}
-
-static int teardown(void **state) {
-    (void)state;
-    smoa_model_free(model);
-    smoa_ctx_destroy(ctx);
-    unlink(model_path);
-    return 0;
+    return small_model_setup(3);
 }
 
 static smoa_session *new_session(uint32_t n_ctx) {
-    smoa_session_options so;
-    smoa_session_options_init(&so);
-    so.n_seq_max = 8;
-    so.n_ctx = n_ctx;
-    so.n_threads = 1;
-    smoa_session *s = NULL;
-    if (smoa_session_create(ctx, model, &so, &s)) fail_msg("session: %s", smoa_ctx_last_error(ctx));
+    smoa_session *s = small_session(n_ctx);
+    if (!s) fail_msg("session: %s", smoa_ctx_last_error(ctx));
     return s;
 }
 
@@ -174,12 +148,6 @@ static void test_same_seed_same_run(void **state) {
     smoa_run_free(a);
     smoa_run_free(b);
     smoa_session_destroy(s);
-}
-
-static uint32_t live_sequences(const smoa_session *s) {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < s->opts.n_seq_max; i++) n += s->seqs[i].alive;
-    return n;
 }
 
 static json_int_t cost_of(json_t *trace, const char *stage, const char *field) {
@@ -380,5 +348,5 @@ int main(void) {
         cmocka_unit_test(test_agents_on_two_models),
         cmocka_unit_test(test_bad_options),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, small_model_teardown);
 }
