@@ -205,6 +205,9 @@ static void put_smoa_vs_moa(md *m, const smoa_eval_summary *s, const char *datas
     put(m, "SMoA vs MoA: tokens per item ");
     if (mo->total_tokens > 0.0) putf(m, "%.1f%% of MoA's", 100.0 * sm->total_tokens / mo->total_tokens);
     else put(m, "n/a (MoA used none)");
+    /* what the engine computed: prompts found in a KV cache are not counted */
+    double sm_computed = sm->prefill_tokens + sm->generated_tokens, mo_computed = mo->prefill_tokens + mo->generated_tokens;
+    if (mo_computed > 0.0) putf(m, " (computed, prefill + generated: %.1f%%)", 100.0 * sm_computed / mo_computed);
     double smoa_value = rated ? sm->rating.estimate : 100.0 * sm->accuracy.estimate;
     double moa_value = rated ? mo->rating.estimate : 100.0 * mo->accuracy.estimate;
     if (isnan(smoa_value) || isnan(moa_value))

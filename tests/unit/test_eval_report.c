@@ -15,8 +15,9 @@
  *   moa     g1..g5                   + + + - +           prompt 1000, prefill 600,
  *           generated 400, 9 calls, 10 s -> 4/5, total 1400
  *   smoa    g1..g4                   + + - +             prompt 400/600/500/500,
- *           generated 100/300/200/200 -> 3/4; prompt 500, generated 200,
- *           total 700 = 50.0% of MoA's; accuracy 75 - 80 = -5.0 points
+ *           prefill 200, generated 100/300/200/200 -> 3/4; prompt 500,
+ *           generated 200, total 700 = 50.0% of MoA's, computed
+ *           200 + 200 = 40.0% of MoA's 600 + 400; accuracy 75 - 80 = -5.0 points
  *   paired  smoa-moa   over g1..g4: both 2 (g1 g2), only smoa 1 (g4),
  *                      only moa 1 (g3), p = McNemar(1, 1) = 1
  *           smoa-single over g1..g4: both 1 (g1), only smoa 2 (g2 g4),
@@ -397,14 +398,14 @@ static void test_report_tables(void **state) {
                                     " 80.0 | 0.80 | 0.90 |");
     const char *moa = strstr(md, "| moa | 5 | 0 | 80.0 [37.6, 96.4] | 1000 | 400 | 1400 | 600 |"
                                  " 9.00 | 10.00 |");
-    const char *smoa = strstr(md, "| smoa | 4 | 0 | 75.0 [30.1, 95.4] | 500 | 200 | 700 | 300 |"
+    const char *smoa = strstr(md, "| smoa | 4 | 0 | 75.0 [30.1, 95.4] | 500 | 200 | 700 | 200 |"
                                   " 6.00 | 5.00 |");
     assert_non_null(single);
     assert_non_null(moa);
     assert_non_null(smoa);
     assert_true(single < moa && moa < smoa);
-    assert_contains(md, "SMoA vs MoA: tokens per item 50.0% of MoA's; accuracy -5.0 points"
-                        " (75.0% vs 80.0%).");
+    assert_contains(md, "SMoA vs MoA: tokens per item 50.0% of MoA's (computed, prefill + generated: 40.0%);"
+                        " accuracy -5.0 points (75.0% vs 80.0%).");
     assert_contains(md, "| moa vs single | 5 | 2 | 2 | 0 | 0.5 |");
     /* BBQ and ratings */
     assert_contains(md, "| single | 4 | 25.0 [4.6, 69.9] | 4 | 50.0 [15.0, 85.0] | 0.333 | 0.250 |");
