@@ -162,6 +162,10 @@ static bool proposer_system(orchestra *q, size_t layer, size_t i, smoa_strbuf *o
     return smoa_prompt_synthesis(out, role, kept, q->n_kept, RESPONSE_CLIP_BYTES);
 }
 
+/* Proposer i's messages in the current layer, as propose() built them. */
+static const char *system_of(const orchestra *q, size_t i) { return q->systems[i].len ? q->systems[i].data : NULL; }
+static const char *user_of(const orchestra *q, size_t i) { return q->users[i].len ? q->users[i].data : q->question; }
+
 /* Runs a batch of calls on session s; members[j] is the index of batch[j]
  * among all the calls. */
 typedef smoa_status (*batch_fn)(orchestra *q, smoa_session *s, smoa_agent_call *batch, const size_t *members,
@@ -210,8 +214,8 @@ static smoa_status propose(orchestra *q, size_t layer, json_t *layer_json) {
         if (!proposer_system(q, layer, i, &q->systems[i]) ||
             (role_in_user && !smoa_prompt_in_role(&q->users[i], q->question, q->roles[i])))
             st = smoa_error_set(q->err, SMOA_ERR_OUT_OF_MEMORY, "out of memory");
-        calls[i].system = q->systems[i].len ? q->systems[i].data : NULL;
-        calls[i].user = q->users[i].len ? q->users[i].data : q->question;
+        calls[i].system = system_of(q, i);
+        calls[i].user = user_of(q, i);
         calls[i].seed = q->call_seed++;
         calls[i].own_temperature = q->agents[i].temperature >= 0;
         calls[i].temperature = q->agents[i].temperature;
@@ -285,8 +289,7 @@ static smoa_status score_batch(orchestra *q, smoa_session *s, smoa_agent_call *b
  * KV cache is still there ("self"). */
 static bool scoring_call(orchestra *q, int32_t c, smoa_strbuf *user, smoa_agent_call *call) {
     if (q->o.judge == SMOA_JUDGE_SELF) {
-        *call = (smoa_agent_call){.system = q->systems[c].len ? q->systems[c].data : NULL,
-                                  .user = q->users[c].len ? q->users[c].data : q->question,
+        *call = (smoa_agent_call){.system = system_of(q, (size_t)c), .user = user_of(q, (size_t)c),
                                   .reply = q->responses[c].data, .follow_up = smoa_prompt_self_verdict(),
                                   .resume = &q->caches[c]};
         return true;
