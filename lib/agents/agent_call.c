@@ -121,6 +121,16 @@ static void release(smoa_session *s, call_tokens *t, size_t n) {
     free(t);
 }
 
+/* Marks the call holding seq failed and frees the sequence. */
+static void drop_sequence(smoa_session *s, call_tokens *t, size_t n, int32_t seq) {
+    for (size_t j = 0; j < n; j++)
+        if (t[j].seq == seq) {
+            t[j].failed = true;
+            t[j].seq = -1;
+        }
+    smoa_seq_free(s, seq);
+}
+
 /* A shared prefix of the fresh calls' prompts, prefilled once in a base
  * sequence that they then share; returns its length (0: none). */
 static uint32_t prefill_shared_prefix(smoa_session *s, const call_tokens *t, size_t n, int32_t *base,
@@ -160,15 +170,16 @@ static smoa_status prefill_all(smoa_session *s, smoa_agent_call *calls, call_tok
         else entries[n_entries++] = (smoa_seq_tokens){t[i].seq, t[i].ids + t[i].cached, t[i].n - t[i].cached};
     }
     if (base >= 0) smoa_seq_free(s, base);
-    if (st == SMOA_OK && n_entries && smoa_session_run(s, entries, n_entries, err) != SMOA_OK) {
-        /* e.g. the KV budget cannot hold them all at once: one by one */
-        for (size_t i = 0; i < n_entries; i++) {
-            smoa_status one = smoa_session_run(s, &entries[i], 1, err);
-            for (size_t j = 0; j < n; j++)
-                if (t[j].seq == entries[i].seq && one != SMOA_OK) t[j].failed = true;
+    bool at_once = st == SMOA_OK && n_entries && smoa_session_run(s, entries, n_entries, err) == SMOA_OK;
+    for (size_t i = 0; st == SMOA_OK && i < n_entries; i++) {
+        /* e.g. the KV budget cannot hold them all at once: one by one, and
+         * a call that does not fit gives its pages back to the next */
+        if (!at_once && smoa_session_run(s, &entries[i], 1, err) != SMOA_OK) {
+            drop_sequence(s, t, n, entries[i].seq);
+            continue;
         }
+        *prefilled += entries[i].n;
     }
-    for (size_t i = 0; st == SMOA_OK && i < n_entries; i++) *prefilled += entries[i].n;
     free(entries);
     return st == SMOA_OK ? (smoa_error_clear(err), SMOA_OK) : st;
 }

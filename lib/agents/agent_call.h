@@ -69,8 +69,10 @@ smoa_status smoa_agents_generate(smoa_ctx *ctx, smoa_session *s, smoa_run *run, 
 smoa_status smoa_agents_score(smoa_session *s, smoa_run *run, smoa_stage stage, smoa_agent_call *calls, size_t n,
                               const int32_t *ids, size_t n_ids, float *out, smoa_error *err);
 
-/* Frees the response; and the kept sequence, which lives in session s. */
+/* Frees the response (not the kept sequence: smoa_call_cache_release). */
 void smoa_agent_call_free(smoa_agent_call *call);
+/* Frees a kept sequence (it lives in session s) and its tokens; a no-op
+ * for a cache that holds nothing. */
 void smoa_call_cache_release(smoa_session *s, smoa_call_cache *cache);
 
 #endif

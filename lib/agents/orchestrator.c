@@ -299,6 +299,25 @@ static bool scoring_call(orchestra *q, int32_t c, smoa_strbuf *user, smoa_agent_
     return true;
 }
 
+/* The self judge's verdicts that did not fit the KV budget while every
+ * kept conversation held its pages, asked again now that those are free
+ * (from scratch: their caches went with the first try). */
+static smoa_status rescore_unfitted(orchestra *q, smoa_session *const *sessions, smoa_agent_call *calls, size_t n,
+                                    float *pair) {
+    smoa_agent_call again[MAX_PROPOSERS];
+    smoa_session *where[MAX_PROPOSERS];
+    float got[MAX_PROPOSERS * 2];
+    size_t which[MAX_PROPOSERS], m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (calls[i].stop == SMOA_STOP_CONTEXT) which[m] = i, where[m] = sessions[i], again[m++] = calls[i];
+    smoa_status st = m ? per_session(q, where, again, m, score_batch, got) : SMOA_OK;
+    for (size_t j = 0; st == SMOA_OK && j < m; j++) {
+        calls[which[j]] = again[j];
+        memcpy(&pair[2 * which[j]], &got[2 * j], sizeof got[0] * 2);
+    }
+    return st;
+}
+
 /* Scoring judges: log-odds of "Yes" over "No" as the first word of the
  * verdict, one prefill per response (batched), then top-k gating. */
 static smoa_status judge_by_score(orchestra *q, const int32_t *cand, size_t n_cand, json_t *judge) {
@@ -314,6 +333,7 @@ static smoa_status judge_by_score(orchestra *q, const int32_t *cand, size_t n_ca
     }
     float pair[MAX_PROPOSERS * 2], scores[MAX_PROPOSERS], weights[MAX_PROPOSERS];
     if (st == SMOA_OK) st = per_session(q, sessions, calls, n_cand, score_batch, pair);
+    if (st == SMOA_OK && self) st = rescore_unfitted(q, sessions, calls, n_cand, pair);
     json_t *scored = json_array();
     for (size_t i = 0; i < n_cand; i++) {
         /* a response whose scoring prompt did not fit ranks last */
@@ -385,6 +405,8 @@ static smoa_status select_responses(orchestra *q, bool last, bool *judge_says_en
     size_t n_cand = usable_indices(q, cand);
     *judge_says_end = false;
     if (n_cand == 0) return smoa_error_set(q->err, SMOA_ERR_BACKEND, "every proposer of the layer failed");
+    for (size_t i = 0; i < q->o.n_proposers; i++) /* their pages go to the judge */
+        if (!q->usable[i]) smoa_call_cache_release(q->agents[i].session, &q->caches[i]);
     json_t *judge = json_object();
     json_object_set_new(layer_json, "judge", judge);
     smoa_status st = SMOA_OK;

@@ -111,6 +111,57 @@ static void test_resumed_follow_up_equals_fresh_prefill(void **state) {
     smoa_session_destroy(s);
 }
 
+static bool all_pages_free(const smoa_session *s) { return s->pool.n_free == s->pool.n_pages; }
+
+/* Logits of the first N_IDS token ids after each call's prompt. */
+static void score_ids(smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n, float *out) {
+    int32_t ids[N_IDS];
+    for (int32_t j = 0; j < N_IDS; j++) ids[j] = j;
+    if (smoa_agents_score(s, run, SMOA_STAGE_JUDGE, calls, n, ids, N_IDS, out, &ctx->error))
+        fail_msg("score: %s", ctx->error.message);
+}
+
+/* One batch mixing resumed conversations with fresh prompts that share a
+ * long prefix (prefilled once, forked), one of the resumed ones differing
+ * early from its cache, so that its sequence is cut inside a page it
+ * shares with the other (copied before it grows): the same logits as every
+ * prompt prefilled on its own, and every page free afterwards. */
+static void test_mixed_batch_matches_separate_prefills(void **state) {
+    (void)state;
+    static const char *const asked[4] = {
+        "Answer briefly and check your work before you answer. What is 6 times 7?",
+        "Answer briefly and check your work before you answer. What is 8 times 9?",
+        "Answer briefly and check your work before you answer. Name a colour.",
+        "Answer briefly and check your work before you answer. Why is the sky blue?"};
+    smoa_session *s = new_session();
+    smoa_run *run = new_run();
+    smoa_call_settings cs = {0.8f, 12, SMOA_STAGE_PROPOSE, NULL, NULL, NULL, true};
+    smoa_agent_call answers[2];
+    for (size_t i = 0; i < 2; i++) answers[i] = (smoa_agent_call){.user = asked[i], .seed = 3 + i};
+    assert_int_equal(smoa_agents_generate(ctx, s, run, answers, 2, &cs, &ctx->error), SMOA_OK);
+    smoa_agent_call mixed[4], alone[4];
+    for (size_t i = 0; i < 4; i++) {
+        const char *reply = i < 2 ? answers[i].response.data : "Blue.";
+        mixed[i] = (smoa_agent_call){.user = i == 0 ? "Answer briefly, and check your work before you answer." : asked[i],
+                                     .reply = reply ? reply : "", .follow_up = "Sure? Yes or No.",
+                                     .resume = i < 2 ? &answers[i].kept : NULL};
+        alone[i] = mixed[i];
+        alone[i].resume = NULL;
+    }
+    float got[4 * N_IDS], want[4 * N_IDS];
+    score_ids(s, run, mixed, 4, got);
+    assert_int_equal(live_sequences(s), 0);
+    assert_true(all_pages_free(s));
+    for (size_t i = 0; i < 4; i++) score_ids(s, run, &alone[i], 1, &want[i * N_IDS]);
+    for (size_t j = 0; j < 4 * N_IDS; j++)
+        if (fabsf(got[j] - want[j]) > 1e-4f * fmaxf(fabsf(want[j]), 1.0f))
+            fail_msg("call %zu, id %zu: %g vs %g alone", j / N_IDS, j % N_IDS, got[j], want[j]);
+    assert_true(all_pages_free(s));
+    for (size_t i = 0; i < 2; i++) smoa_agent_call_free(&answers[i]);
+    smoa_run_free(run);
+    smoa_session_destroy(s);
+}
+
 /* Without keep nothing outlives the batch; a kept sequence given back frees
  * its sequence. */
 static void test_sequences_released(void **state) {
@@ -131,6 +182,7 @@ static void test_sequences_released(void **state) {
         smoa_agent_call_free(&calls[i]);
     }
     assert_int_equal(live_sequences(s), 0);
+    assert_true(all_pages_free(s));
     smoa_run_free(run);
     smoa_session_destroy(s);
 }
@@ -138,6 +190,7 @@ static void test_sequences_released(void **state) {
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_resumed_follow_up_equals_fresh_prefill),
+        cmocka_unit_test(test_mixed_batch_matches_separate_prefills),
         cmocka_unit_test(test_sequences_released),
     };
     return cmocka_run_group_tests(tests, setup, small_model_teardown);

@@ -191,6 +191,43 @@ static void test_self_judge_reuses_conversations(void **state) {
     smoa_session_destroy(s);
 }
 
+/* With a KV budget that holds the kept conversations but not all their
+ * verdict questions too, the verdicts that did not fit are asked again
+ * once the conversations are given back: every response gets a score. A
+ * cancelled run gives every kept conversation back too. */
+static void test_self_judge_under_tight_kv_budget(void **state) {
+    (void)state;
+    smoa_session_options so;
+    smoa_session_options_init(&so);
+    so.n_seq_max = 8, so.n_ctx = 2048, so.kv_tokens = 1184, so.n_threads = 1;
+    smoa_session *s = NULL;
+    assert_int_equal(smoa_session_create(ctx, model, &so, &s), SMOA_OK);
+    smoa_run_options o = small_options(SMOA_MODE_SMOA);
+    o.judge = SMOA_JUDGE_SELF;
+    o.moderator = SMOA_MODERATOR_NONE;
+    json_t *t = run_trace(s, &o, NULL);
+    json_t *layers = json_object_get(t, "layers");
+    for (size_t l = 0; l < json_array_size(layers); l++) {
+        json_t *scores = json_object_get(json_object_get(json_array_get(layers, l), "judge"), "scores");
+        assert_int_equal(json_array_size(scores), 4);
+        for (size_t i = 0; i < 4; i++)
+            assert_true(json_is_real(json_object_get(json_array_get(scores, i), "yes_minus_no")));
+    }
+    assert_int_equal(live_sequences(s), 0);
+    assert_int_equal(s->pool.n_free, s->pool.n_pages);
+    json_decref(t);
+
+    /* cancelled with the proposers' conversations kept: all given back */
+    static const volatile int32_t cancelled = 1;
+    o.cancel = &cancelled;
+    smoa_run *run = NULL;
+    assert_int_equal(smoa_run_query(ctx, s, "What is 6 times 7?", &o, &run), SMOA_ERR_CANCELLED);
+    assert_null(run);
+    assert_int_equal(live_sequences(s), 0);
+    assert_int_equal(s->pool.n_free, s->pool.n_pages);
+    smoa_session_destroy(s);
+}
+
 /* One proposer's role is too long for the context: its call fails, its
  * response is dropped, the run still answers. */
 static void test_failing_agent_is_dropped(void **state) {
@@ -343,6 +380,7 @@ int main(void) {
         cmocka_unit_test(test_single_is_one_call),
         cmocka_unit_test(test_same_seed_same_run),
         cmocka_unit_test(test_self_judge_reuses_conversations),
+        cmocka_unit_test(test_self_judge_under_tight_kv_budget),
         cmocka_unit_test(test_failing_agent_is_dropped),
         cmocka_unit_test(test_choice_by_likelihood),
         cmocka_unit_test(test_agents_on_two_models),
