@@ -442,7 +442,10 @@ typedef enum smoa_judge_kind {
     SMOA_JUDGE_SELF = 2        /* P(yes) to a verdict question asked in each
                                   proposer's own conversation, on its model:
                                   its KV cache is reused, so only the
-                                  question is computed; then top-k          */
+                                  question is computed; then top-k. Agents
+                                  on different models each rate their own
+                                  answers, on scales that need not agree:
+                                  SMOA_JUDGE_SCORE has one judge model      */
 } smoa_judge_kind;
 
 typedef enum smoa_moderator_kind {
