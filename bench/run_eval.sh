@@ -2,9 +2,11 @@
 # The evaluation evidence of bench/results/: single vs MoA vs SMoA on the
 # default model (n 4, k 2, 2 layers, temperature 0.7, seed 42, the
 # generative judge, the agreement moderator), one output directory per data
-# set. Resumable: run it again and it goes on where it stopped; a larger
-# limit extends a finished run.
-#   usage: bench/run_eval.sh [gsm8k] [mmlu] [bbq]    (default: all three, in turn)
+# set; and SMoA alone with the self judge on the same items and settings
+# (SET-self: compare with SET's report). Resumable: run it again and it goes
+# on where it stopped; a larger limit extends a finished run.
+#   usage: bench/run_eval.sh [gsm8k] [mmlu] [bbq] [gsm8k-self] [mmlu-self] [bbq-self]
+#          (default: gsm8k mmlu bbq, in turn)
 #   SMOA_EVAL_THREADS   CPU threads (default: all)
 #   SMOA_EVAL_BUILD     build directory with the smoa command (default build-release)
 set -eu
@@ -17,11 +19,18 @@ mkdir -p bench/results
 
 # Numeric answers need room to reason; multiple-choice answers are read by
 # likelihood, so their proposers get a shorter budget.
-for set in ${*:-gsm8k mmlu bbq}; do
+[ $# -gt 0 ] || set -- gsm8k mmlu bbq
+for set in "$@"; do
     case $set in
-    gsm8k) "$smoa" eval --dataset gsm8k --limit 100 --max-tokens 128 -t "$threads" --out bench/results/gsm8k ;;
-    mmlu) "$smoa" eval --dataset mmlu --limit 200 --max-tokens 64 -t "$threads" --out bench/results/mmlu ;;
-    bbq) "$smoa" eval --dataset bbq --limit 200 --max-tokens 64 -t "$threads" --out bench/results/bbq ;;
-    *) echo "run_eval.sh: unknown set '$set' (gsm8k, mmlu or bbq)" >&2; exit 2 ;;
+    *-self) extra="--modes smoa --judge self" ;;
+    *) extra="" ;;
     esac
+    case ${set%-self} in
+    gsm8k) limit=100 tokens=128 ;;
+    mmlu | bbq) limit=200 tokens=64 ;;
+    *) echo "run_eval.sh: unknown set '$set' (gsm8k, mmlu, bbq, or one of them with -self)" >&2; exit 2 ;;
+    esac
+    # shellcheck disable=SC2086 # extra is a list of flags
+    "$smoa" eval --dataset "${set%-self}" --limit "$limit" --max-tokens "$tokens" -t "$threads" $extra \
+        --out "bench/results/$set"
 done
