@@ -1,0 +1,21 @@
+# Accuracy against tokens per item, written by `smoa eval`.
+# Redraw from this directory: gnuplot accuracy_vs_tokens.gp
+if (strstrt(GPVAL_TERMINALS, "pngcairo") > 0) {
+    set terminal pngcairo size 1000,640 font "Sans,11" noenhanced
+} else {
+    set terminal png size 1000,640 noenhanced
+}
+set output "accuracy_vs_tokens.png"
+set title "Accuracy vs tokens per item (error bars: 95% Wilson interval)"
+set xlabel "tokens per item (prompt + generated, all calls)"
+set ylabel "accuracy (%)"
+set yrange [0:105]
+set ytics 0,20,100
+set grid xtics ytics lt 1 lc rgb "#dadada" lw 1
+set key outside right top title "mode"
+set border 3
+set tics nomirror
+set xrange [0:4244.44]
+plot \
+    "accuracy_vs_tokens.dat" index 0 using 1:2:3:4 with yerrorbars pt 7 ps 1.4 lw 2 lc rgb "#228833" title "smoa", \
+    "" index 0 using 1:2:5 with labels left offset char 1,0.6 tc rgb "#228833" notitle
