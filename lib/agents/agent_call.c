@@ -69,8 +69,9 @@ static uint32_t shared_start(const int32_t *a, uint32_t na, const int32_t *b, ui
 }
 
 /* Longest token prefix all prompts without a sequence share, leaving each
- * at least one token of its own (the token whose logits start its answer). */
-static uint32_t common_prefix(const call_tokens *t, size_t n) {
+ * at least one token of its own (the token whose logits start its answer);
+ * *first is the first such prompt. */
+static uint32_t common_prefix(const call_tokens *t, size_t n, const call_tokens **first_out) {
     const call_tokens *first = NULL;
     uint32_t len = 0;
     size_t fresh = 0;
@@ -81,6 +82,7 @@ static uint32_t common_prefix(const call_tokens *t, size_t n) {
         if (len >= t[i].n) len = t[i].n - 1;
         fresh++;
     }
+    *first_out = first;
     return fresh > 1 ? len : 0;
 }
 
@@ -135,11 +137,10 @@ static void drop_sequence(smoa_session *s, call_tokens *t, size_t n, int32_t seq
  * sequence that they then share; returns its length (0: none). */
 static uint32_t prefill_shared_prefix(smoa_session *s, const call_tokens *t, size_t n, int32_t *base,
                                       smoa_error *err) {
-    uint32_t shared = common_prefix(t, n);
+    const call_tokens *first;
+    uint32_t shared = common_prefix(t, n, &first);
     *base = -1;
     if (shared < MIN_SHARED_PREFIX) return 0;
-    const call_tokens *first = t;
-    while (first->seq >= 0) first++;
     if (smoa_session_new_seq(s, base, err) != SMOA_OK) return 0;
     smoa_seq_tokens e = {*base, first->ids, shared};
     if (smoa_session_run(s, &e, 1, err) == SMOA_OK) return shared;

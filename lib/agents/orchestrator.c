@@ -172,13 +172,14 @@ typedef smoa_status (*batch_fn)(orchestra *q, smoa_session *s, smoa_agent_call *
                                 size_t m, void *arg);
 
 /* Runs calls in one batch per session (model), the batches in turn;
- * sessions[i] is call i's. Results (and ownership) go back into calls. */
+ * sessions[i] is call i's (NULL: leave call i alone). Results (and
+ * ownership) go back into calls. */
 static smoa_status per_session(orchestra *q, smoa_session *const *sessions, smoa_agent_call *calls, size_t n,
                                batch_fn fn, void *arg) {
     bool done[MAX_PROPOSERS] = {false};
     smoa_status st = SMOA_OK;
     for (size_t first = 0; first < n && st == SMOA_OK; first++) {
-        if (done[first]) continue;
+        if (done[first] || !sessions[first]) continue;
         smoa_agent_call batch[MAX_PROPOSERS];
         size_t members[MAX_PROPOSERS], m = 0;
         for (size_t i = first; i < n; i++)
@@ -304,18 +305,9 @@ static bool scoring_call(orchestra *q, int32_t c, smoa_strbuf *user, smoa_agent_
  * (from scratch: their caches went with the first try). */
 static smoa_status rescore_unfitted(orchestra *q, smoa_session *const *sessions, smoa_agent_call *calls, size_t n,
                                     float *pair) {
-    smoa_agent_call again[MAX_PROPOSERS];
-    smoa_session *where[MAX_PROPOSERS];
-    float got[MAX_PROPOSERS * 2];
-    size_t which[MAX_PROPOSERS], m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (calls[i].stop == SMOA_STOP_CONTEXT) which[m] = i, where[m] = sessions[i], again[m++] = calls[i];
-    smoa_status st = m ? per_session(q, where, again, m, score_batch, got) : SMOA_OK;
-    for (size_t j = 0; st == SMOA_OK && j < m; j++) {
-        calls[which[j]] = again[j];
-        memcpy(&pair[2 * which[j]], &got[2 * j], sizeof got[0] * 2);
-    }
-    return st;
+    smoa_session *again[MAX_PROPOSERS];
+    for (size_t i = 0; i < n; i++) again[i] = calls[i].stop == SMOA_STOP_CONTEXT ? sessions[i] : NULL;
+    return per_session(q, again, calls, n, score_batch, pair);
 }
 
 /* Scoring judges: log-odds of "Yes" over "No" as the first word of the

@@ -58,6 +58,16 @@ static smoa_agent_call follow_up(const smoa_agent_call *answered, size_t i, smoa
                              .follow_up = "Is that right? Yes or No.", .resume = resume};
 }
 
+static bool all_pages_free(const smoa_session *s) { return s->pool.n_free == s->pool.n_pages; }
+
+/* Logits of the first N_IDS token ids after each call's prompt. */
+static void score_ids(smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n, float *out) {
+    int32_t ids[N_IDS];
+    for (int32_t j = 0; j < N_IDS; j++) ids[j] = j;
+    if (smoa_agents_score(s, run, SMOA_STAGE_JUDGE, calls, n, ids, N_IDS, out, &ctx->error))
+        fail_msg("score: %s", ctx->error.message);
+}
+
 static void test_resumed_follow_up_equals_fresh_prefill(void **state) {
     (void)state;
     smoa_session *s = new_session();
@@ -72,8 +82,6 @@ static void test_resumed_follow_up_equals_fresh_prefill(void **state) {
         assert_int_equal(answers[i].kept.n, answers[i].prompt_tokens + answers[i].generated_tokens - 1);
     }
 
-    int32_t ids[N_IDS];
-    for (int32_t j = 0; j < N_IDS; j++) ids[j] = j;
     smoa_agent_call resumed[N_CALLS], fresh[N_CALLS];
     float got[N_CALLS * N_IDS], want[N_CALLS * N_IDS];
     uint32_t reused_at_least = 0;
@@ -83,8 +91,7 @@ static void test_resumed_follow_up_equals_fresh_prefill(void **state) {
         reused_at_least += answers[i].prompt_tokens; /* the question's prompt is a prefix of the follow-up's */
     }
     smoa_cost before = run->cost[SMOA_STAGE_JUDGE];
-    assert_int_equal(smoa_agents_score(s, run, SMOA_STAGE_JUDGE, resumed, N_CALLS, ids, N_IDS, got, &ctx->error),
-                     SMOA_OK);
+    score_ids(s, run, resumed, N_CALLS, got);
     uint64_t resumed_prefill = run->cost[SMOA_STAGE_JUDGE].prefill_tokens - before.prefill_tokens;
     uint64_t prompt_total = run->cost[SMOA_STAGE_JUDGE].prompt_tokens - before.prompt_tokens;
     for (size_t i = 0; i < N_CALLS; i++) assert_int_equal(answers[i].kept.n, 0); /* taken over */
@@ -92,8 +99,7 @@ static void test_resumed_follow_up_equals_fresh_prefill(void **state) {
     assert_true(resumed_prefill + reused_at_least <= prompt_total);
 
     before = run->cost[SMOA_STAGE_JUDGE];
-    assert_int_equal(smoa_agents_score(s, run, SMOA_STAGE_JUDGE, fresh, N_CALLS, ids, N_IDS, want, &ctx->error),
-                     SMOA_OK);
+    score_ids(s, run, fresh, N_CALLS, want);
     assert_true(run->cost[SMOA_STAGE_JUDGE].prefill_tokens - before.prefill_tokens > resumed_prefill);
     for (size_t i = 0; i < N_CALLS; i++) {
         assert_int_equal(resumed[i].prompt_tokens, fresh[i].prompt_tokens);
@@ -109,16 +115,6 @@ static void test_resumed_follow_up_equals_fresh_prefill(void **state) {
     for (size_t i = 0; i < N_CALLS; i++) smoa_agent_call_free(&answers[i]);
     smoa_run_free(run);
     smoa_session_destroy(s);
-}
-
-static bool all_pages_free(const smoa_session *s) { return s->pool.n_free == s->pool.n_pages; }
-
-/* Logits of the first N_IDS token ids after each call's prompt. */
-static void score_ids(smoa_session *s, smoa_run *run, smoa_agent_call *calls, size_t n, float *out) {
-    int32_t ids[N_IDS];
-    for (int32_t j = 0; j < N_IDS; j++) ids[j] = j;
-    if (smoa_agents_score(s, run, SMOA_STAGE_JUDGE, calls, n, ids, N_IDS, out, &ctx->error))
-        fail_msg("score: %s", ctx->error.message);
 }
 
 /* One batch mixing resumed conversations with fresh prompts that share a
